@@ -1,0 +1,24 @@
+// The `mamori` subcommands. Each registers its options on the app and returns the function that
+// runs it; that function returns the process exit code (0 done, 1 runtime failure, 2 usage,
+// 130 interrupted).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace mamori {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInterrupted = 130;
+
+struct Command {
+  CLI::App* app;             // the subcommand
+  std::function<int()> run;  // runs it once parsed
+};
+Command add_scan_command(CLI::App& app);
+Command add_ports_command(CLI::App& app);
+
+}  // namespace mamori

@@ -1,0 +1,404 @@
+// `mamori scan TARGETS... [options]`: the main job. Today it runs the `ports` stage (TCP connect
+// sweep); identify, audit, judge and record stages plug in after it as they arrive.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/data_dir.h"
+#include "core/port_spec.h"
+#include "core/target_spec.h"
+#include "core/units.h"
+#include "engine/tcp_sweep.h"
+#include "report/records.h"
+#include "report/writers.h"
+
+namespace mamori {
+namespace {
+
+struct ScanArgs {
+  std::vector<std::string> targets;
+  std::vector<std::string> excludes;
+  std::vector<std::string> exclude_files;
+  std::string ports = "iot";
+  std::string rate = "0";
+  unsigned concurrency = 2048;
+  std::string timeout = "1000ms";
+  unsigned retries = 1;
+  unsigned threads = 0;
+  std::string shard;
+  std::string seed;
+  std::string output;
+  std::string format = "auto";
+  std::string stages;
+  std::string vantage;
+  bool all_states = false;
+  bool resolve_all = false;
+  bool dry_run = false;
+  bool no_progress = false;
+};
+
+// The stages of the pipeline in order. Only those marked available run in this version.
+struct StageInfo {
+  const char* name;
+  bool available;
+};
+constexpr StageInfo kStages[] = {
+    {"ports", true}, {"identify", false}, {"audit", false}, {"judge", false}, {"record", false}};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "mamori scan: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+Expected<std::vector<std::string>> parse_stages(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) {
+    for (const auto& s : kStages) {
+      if (s.available) out.emplace_back(s.name);
+    }
+    return out;
+  }
+  for (const std::string& raw : split_target_tokens(text)) {
+    std::string name = raw == "sweep" ? "ports" : raw;
+    const StageInfo* found = nullptr;
+    for (const auto& s : kStages) {
+      if (name == s.name) found = &s;
+    }
+    if (found == nullptr) {
+      return make_error("unknown stage '" + raw + "' (stages: ports, identify, audit, judge, record)");
+    }
+    if (!found->available) {
+      return make_error("stage '" + raw + "' is not available in this version of mamori");
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
+Expected<ShardSpec> parse_shard(const std::string& text) {
+  auto bad = [&](const char* why) { return make_error("invalid shard '" + text + "': " + why); };
+  size_t slash = text.find('/');
+  if (slash == std::string::npos) return bad("expected i/N, e.g. 1/4");
+  char* end = nullptr;
+  std::string a = text.substr(0, slash), b = text.substr(slash + 1);
+  if (a.empty() || b.empty() || a.size() > 9 || b.size() > 9) return bad("expected i/N, e.g. 1/4");
+  unsigned long i = std::strtoul(a.c_str(), &end, 10);
+  if (*end != '\0') return bad("i is not a number");
+  unsigned long n = std::strtoul(b.c_str(), &end, 10);
+  if (*end != '\0') return bad("N is not a number");
+  if (n < 1 || i < 1 || i > n) return bad("need 1 <= i <= N (shards are numbered from 1)");
+  return ShardSpec{i - 1, n};
+}
+
+// Fans sweep results out to the JSONL and table writers.
+class ScanOutput : public ScanObserver {
+ public:
+  ScanOutput(std::string scan_id, const Targets& targets, JsonlWriter* jsonl, TableWriter* table)
+      : scan_id_(std::move(scan_id)), targets_(targets), jsonl_(jsonl), table_(table) {}
+
+  void on_port(const PortObservation& p) override {
+    if (jsonl_ == nullptr) return;
+    auto it = targets_.names.find(p.ip.value());
+    jsonl_->write(port_record(scan_id_, p, it == targets_.names.end() ? "" : it->second));
+  }
+  void on_host(HostObservation&& host) override {
+    if (!host.open.empty()) hosts_with_open_.fetch_add(1, std::memory_order_relaxed);
+    if (table_ != nullptr && !host.open.empty()) table_->write_host(host);
+  }
+  uint64_t hosts_with_open() const { return hosts_with_open_.load(); }
+
+ private:
+  std::string scan_id_;
+  const Targets& targets_;
+  JsonlWriter* jsonl_;
+  TableWriter* table_;
+  std::atomic<uint64_t> hosts_with_open_{0};
+};
+
+// Waits for SIGINT/SIGTERM on a thread of its own and calls on_signal (first signal: stop
+// cleanly; a second one exits at once). Blocks those signals in every thread created after it.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::function<void()> on_signal) : on_signal_(std::move(on_signal)) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR2);  // private: wakes the watcher to exit
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      int count = 0;
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0) continue;
+        if (sig == SIGUSR2) return;
+        if (++count == 1) {
+          interrupted_ = true;
+          std::fprintf(stderr, "\nmamori: stopping; results so far are kept (again to quit now)\n");
+          on_signal_();
+        } else {
+          _exit(kExitInterrupted);
+        }
+      }
+    });
+  }
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR2);
+    thread_.join();
+    pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+  }
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  sigset_t set_;
+  std::function<void()> on_signal_;
+  std::atomic<bool> interrupted_{false};
+  std::thread thread_;
+};
+
+// done/total, open found, rate, ETA on stderr, about four times a second. Only on a terminal.
+class Progress {
+ public:
+  Progress(const TcpSweep& sweep, bool enabled) : sweep_(sweep) {
+    if (!enabled) return;
+    thread_ = std::thread([this] {
+      auto t0 = std::chrono::steady_clock::now();
+      std::unique_lock lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const auto& c = sweep_.counters();
+        uint64_t done = c.probes_done.load(), total = std::max<uint64_t>(1, sweep_.estimated_probes());
+        double rate = secs > 0 ? done / secs : 0;
+        double eta = rate > 0 && total > done ? (total - done) / rate : 0;
+        std::fprintf(stderr, "\r%llu/%llu probes (%.1f%%), %llu open, %.0f/s, ETA %.0fs   ",
+                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                     100.0 * done / total, static_cast<unsigned long long>(c.open.load()), rate, eta);
+      }
+      std::fprintf(stderr, "\r\033[K");
+    });
+  }
+  ~Progress() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  const TcpSweep& sweep_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+int dry_run(const Targets& targets, const PortList& ports, uint64_t seed, ShardSpec shard) {
+  Dispatcher d(targets.set, ports.tcp, seed, shard);
+  std::string buf;
+  while (auto chunk = d.next_chunk()) {
+    while (auto e = chunk->walk.next()) {
+      Ip ip = chunk->host->ip;
+      buf += ip.is_v4() ? fmt::format("{}:{}\n", ip.str(), d.port_at(*e))
+                        : fmt::format("[{}]:{}\n", ip.str(), d.port_at(*e));
+      if (buf.size() > 1 << 16) {
+        std::fwrite(buf.data(), 1, buf.size(), stdout);
+        buf.clear();
+      }
+    }
+  }
+  std::fwrite(buf.data(), 1, buf.size(), stdout);
+  return kExitOk;
+}
+
+int run_scan(ScanArgs& a) {
+  // Ports.
+  auto catalog = PortCatalog::load(data_dir() + "/ports");
+  if (!catalog) {
+    std::fprintf(stderr, "mamori scan: %s\n", catalog.error().message.c_str());
+    return kExitFailure;
+  }
+  auto ports = parse_ports(a.ports, &*catalog);
+  if (!ports) return usage_error(ports.error().message);
+
+  // Targets and exclusions.
+  TargetParseOptions topt{system_resolver(), system_file_reader(), a.resolve_all};
+  Targets targets;
+  if (auto r = parse_targets(a.targets, topt, targets); !r) return usage_error(r.error().message);
+  Targets excluded;
+  std::vector<std::string> exclude_args = a.excludes;
+  for (const std::string& f : a.exclude_files) exclude_args.push_back("@" + f);
+  TargetParseOptions xopt = topt;
+  xopt.max_addresses = ~u128{0};
+  if (auto r = parse_targets(exclude_args, xopt, excluded); !r) {
+    return usage_error("in --exclude: " + r.error().message);
+  }
+  targets.set.subtract(excluded.set);
+  if (targets.set.empty()) return usage_error("no targets left to scan after exclusions");
+
+  // Everything else.
+  auto stages = parse_stages(a.stages);
+  if (!stages) return usage_error(stages.error().message);
+  auto rate = parse_rate(a.rate);
+  if (!rate) return usage_error(rate.error().message);
+  auto timeout = parse_duration(a.timeout);
+  if (!timeout) return usage_error(timeout.error().message);
+  ShardSpec shard;
+  if (!a.shard.empty()) {
+    auto s = parse_shard(a.shard);
+    if (!s) return usage_error(s.error().message);
+    if (a.seed.empty()) {
+      return usage_error("--shard needs --seed: every shard must walk the same permutation");
+    }
+    shard = *s;
+  }
+  uint64_t seed;
+  if (a.seed.empty()) {
+    seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  } else {
+    char* end = nullptr;
+    seed = std::strtoull(a.seed.c_str(), &end, 10);
+    if (a.seed[0] == '-' || *end != '\0' || a.seed.size() > 20) {
+      return usage_error("invalid seed '" + a.seed + "': expected a non-negative integer");
+    }
+  }
+  if (a.concurrency < 1) return usage_error("--concurrency must be at least 1");
+  if (a.format != "auto" && a.format != "jsonl" && a.format != "table") {
+    return usage_error("invalid format '" + a.format + "': expected auto, jsonl or table");
+  }
+  if (ports->tcp.empty()) {
+    return usage_error("no TCP ports to sweep: UDP ports (" + ports->str() +
+                       ") are probed by the identify stage, which this version does not have yet");
+  }
+  if (!ports->udp.empty()) {
+    std::fprintf(stderr, "mamori scan: note: UDP ports are left to the identify stage, which this "
+                         "version does not have yet; sweeping the TCP ports only\n");
+  }
+  if (a.dry_run) return dry_run(targets, *ports, seed, shard);
+
+  // Output.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+  if (!a.output.empty()) {
+    file.reset(std::fopen(a.output.c_str(), "w"));
+    if (!file) {
+      std::fprintf(stderr, "mamori scan: cannot write '%s': %s\n", a.output.c_str(), std::strerror(errno));
+      return kExitFailure;
+    }
+  }
+  bool stdout_tty = isatty(STDOUT_FILENO) != 0;
+  bool table_out = a.format == "table" || (a.format == "auto" && stdout_tty);
+  std::unique_ptr<JsonlWriter> jsonl;
+  if (file) jsonl = std::make_unique<JsonlWriter>(file.get());
+  else if (!table_out) jsonl = std::make_unique<JsonlWriter>(stdout);
+  std::unique_ptr<TableWriter> table;
+  if (table_out) table = std::make_unique<TableWriter>(stdout, &*catalog, &targets.names);
+
+  const std::string scan_id = new_scan_id();
+  ScanStartInfo start{scan_id, targets.tokens, ports->str(), seed,
+                      fmt::format("{}/{}", shard.index + 1, shard.count), *stages, a.vantage,
+                      u128_to_string(targets.set.size())};
+  if (jsonl) jsonl->write(scan_start_record(start));
+
+  SweepOptions sopt;
+  sopt.tcp_ports = ports->tcp;
+  sopt.seed = seed;
+  sopt.shard = shard;
+  sopt.rate = *rate;
+  sopt.concurrency = a.concurrency;
+  sopt.timeout = *timeout;
+  sopt.retries = a.retries;
+  sopt.threads = a.threads;
+  sopt.report_all_states = a.all_states;
+
+  ScanOutput out(scan_id, targets, jsonl.get(), table.get());
+  const auto t0 = std::chrono::steady_clock::now();
+  bool complete = false;
+  uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0;
+  {
+    // The sweep (and its threads) is created after the signal mask is set, so only the watcher
+    // receives SIGINT/SIGTERM.
+    std::unique_ptr<TcpSweep> sweep;
+    SignalWatcher signals([&sweep] {
+      if (sweep) sweep->stop();
+    });
+    sweep = std::make_unique<TcpSweep>(targets.set, sopt, out);
+    if (sopt.concurrency > sweep->lanes_total() && sweep->lanes_total() < sweep->estimated_probes()) {
+      std::fprintf(stderr, "mamori scan: note: concurrency capped at %u sockets by the open-file limit\n",
+                   sweep->lanes_total());
+    }
+    {
+      Progress progress(*sweep, !a.no_progress && isatty(STDERR_FILENO) != 0);
+      complete = sweep->run();
+    }
+    const auto& c = sweep->counters();
+    attempts = c.attempts.load();
+    open = c.open.load();
+    hosts_done = c.hosts_done.load();
+    local_errors = c.local_errors.load();
+    complete = complete && !signals.interrupted();
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (jsonl) {
+    ScanEndInfo end{scan_id, targets.tokens, ports->str(), complete, hosts_done, open,
+                    std::round(secs * 1000) / 1000, attempts};
+    jsonl->write(scan_end_record(end));
+  }
+  if (table) table->write_summary(out.hosts_with_open(), open, secs, complete);
+  if (local_errors > 0) {
+    std::fprintf(stderr, "mamori scan: note: %llu attempts were delayed by local resource limits "
+                         "(ephemeral ports or buffers); consider a lower --rate or --concurrency\n",
+                 static_cast<unsigned long long>(local_errors));
+  }
+  return complete ? kExitOk : kExitInterrupted;
+}
+
+}  // namespace
+
+Command add_scan_command(CLI::App& app) {
+  auto a = std::make_shared<ScanArgs>();
+  auto* cmd = app.add_subcommand("scan", "Scan targets: sweep TCP ports (later: identify, audit, judge, record)");
+  cmd->add_option("TARGETS", a->targets,
+                  "Addresses, CIDR blocks, ranges (a-b), host names, @file lists")
+      ->required();
+  cmd->add_option("-p,--ports", a->ports,
+                  "Ports: 22,80,8000-8100, -/all, U:161 or 161/udp, named sets (see `mamori ports`)")
+      ->capture_default_str();
+  cmd->add_option("--exclude", a->excludes, "Targets never to touch (same syntax as TARGETS)");
+  cmd->add_option("--exclude-file", a->exclude_files, "File of targets never to touch");
+  cmd->add_option("--rate", a->rate, "New connections per second, e.g. 500, 10k (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--concurrency", a->concurrency,
+                  "Sockets in flight at most (capped by the open-file limit)")
+      ->capture_default_str();
+  cmd->add_option("--timeout", a->timeout, "Per connection attempt, e.g. 500ms, 2s")->capture_default_str();
+  cmd->add_option("--retries", a->retries, "Further attempts after a timeout")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Event loops (0: one per core)")->capture_default_str();
+  cmd->add_option("--shard", a->shard, "Scan only shard i of N (1-based); N runs with one --seed cover all");
+  cmd->add_option("--seed", a->seed, "Seed of the target permutation (default: random)");
+  cmd->add_option("-o,--output", a->output, "Write JSON Lines results to this file");
+  cmd->add_option("--format", a->format, "Standard output: auto (table on a terminal, else jsonl), jsonl, table")
+      ->capture_default_str();
+  cmd->add_option("--stages", a->stages,
+                  "Stages to run: ports (sweep), identify, audit, judge, record (default: all available)");
+  cmd->add_option("--vantage", a->vantage, "Where this scan runs from: inside, outside or a name");
+  cmd->add_flag("--all-states", a->all_states, "Also report closed and filtered ports");
+  cmd->add_flag("--resolve-all", a->resolve_all, "Scan every address of a host name, not just the first");
+  cmd->add_flag("--dry-run", a->dry_run, "Print the probes in order (ip:port) without sending anything");
+  cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");
+  return {cmd, [a]() { return run_scan(*a); }};
+}
+
+}  // namespace mamori

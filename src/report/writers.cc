@@ -1,0 +1,46 @@
+#include "report/writers.h"
+
+#include <fmt/format.h>
+
+namespace mamori {
+
+void JsonlWriter::write(const nlohmann::json& record) {
+  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  line.push_back('\n');
+  std::lock_guard lock(mu_);
+  std::fwrite(line.data(), 1, line.size(), out_);
+  std::fflush(out_);
+}
+
+void TableWriter::write_host(const HostObservation& host) {
+  std::string out;
+  std::string name;
+  if (names_ != nullptr) {
+    if (auto it = names_->find(host.ip.value()); it != names_->end()) name = " (" + it->second + ")";
+  }
+  out += fmt::format("{}{}{}\n", host.ip.str(), name, host.complete ? "" : "  [incomplete: scan stopped]");
+  out += fmt::format("  {:<11} {:<8} {:<14} {}\n", "PORT", "STATE", "SERVICE?", "RTT");
+  for (const PortObservation& p : host.open) {
+    std::string svc = catalog_ != nullptr ? catalog_->service_name(p.port, p.proto) : "";
+    out += fmt::format("  {:<11} {:<8} {:<14} {:.1f} ms\n",
+                       fmt::format("{}/{}", p.port, proto_name(p.proto)), port_state_name(p.state),
+                       svc.empty() ? "-" : svc, p.rtt_ms);
+  }
+  if (host.closed + host.filtered > 0) {
+    out += fmt::format("  ({} closed, {} filtered)\n", host.closed, host.filtered);
+  }
+  out += "\n";
+  std::lock_guard lock(mu_);
+  std::fputs(out.c_str(), out_);
+  std::fflush(out_);
+}
+
+void TableWriter::write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete) {
+  std::lock_guard lock(mu_);
+  std::fprintf(out_, "%s: %llu host(s) with open ports, %llu open port(s) in %.2f s\n",
+               complete ? "Done" : "Stopped early", static_cast<unsigned long long>(hosts),
+               static_cast<unsigned long long>(open), seconds);
+  std::fflush(out_);
+}
+
+}  // namespace mamori
