@@ -1,29 +1,29 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, testing, the integration tests and the
-# benchmarks of Mamori need. Idempotent; needs root (or sudo).
+# benchmarks of Mamori need: the union of scripts/packages/*.txt ('#' comments allowed).
+# Idempotent and quick when everything is present; needs root (or sudo).
 # Usage: scripts/install-deps.sh [--no-bench]
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-build=(build-essential cmake ninja-build pkg-config git
-       clang libclang-rt-14-dev llvm
-       libboost1.81-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-       libre2-dev libpugixml-dev libssh-dev libtelnet-dev libsqlite3-dev libpq-dev libssl-dev
-       libgtest-dev libgmock-dev libbenchmark-dev)
-tests=(python3 python3-jsonschema iproute2 nftables procps curl openssl)
-bench=(nmap hyperfine time)
-
-pkgs=("${build[@]}" "${tests[@]}")
-if [ "${1:-}" != "--no-bench" ]; then pkgs+=("${bench[@]}"); fi
+pkgs=()
+for list in "$here"/packages/*.txt; do
+  if [ "${1:-}" = "--no-bench" ] && [ "$(basename "$list")" = "bench.txt" ]; then continue; fi
+  while read -r line; do
+    line=${line%%#*}
+    for p in $line; do pkgs+=("$p"); done
+  done < "$list"
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#pkgs[@]} packages already installed"
+  echo "install-deps: all ${#pkgs[@]} packages are installed"
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
