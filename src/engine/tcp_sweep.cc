@@ -1,45 +1,71 @@
 #include "engine/tcp_sweep.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
 #include <exception>
+#include <system_error>
 #include <thread>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 namespace mamori {
-namespace asio = boost::asio;
-using asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
-using boost::system::error_code;
-
 namespace {
 
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr unsigned kReservedFds = 64;
-constexpr unsigned kMaxLocalRetries = 400;  // x 5 ms: give up on a port after ~2 s of EADDRNOTAVAIL
+using Clock = std::chrono::steady_clock;
 
-tcp::endpoint to_endpoint(Ip ip, uint16_t port) {
-  if (ip.is_v4()) return {asio::ip::address_v4(ip.v4()), port};
-  asio::ip::address_v6::bytes_type b;
-  ip.to_bytes(b.data());
-  return {asio::ip::address_v6(b), port};
+constexpr unsigned kReservedFds = 64;
+constexpr unsigned kMaxLocalRetries = 400;  // x 5 ms: give up on a port after ~2 s of shortage
+constexpr auto kShortageDelay = std::chrono::milliseconds(5);
+constexpr int kMaxEvents = 512;
+
+// A local shortage (ephemeral ports, buffers, descriptors): try again shortly; it is not the
+// target's answer.
+bool is_local_shortage(int err) {
+  return err == EADDRNOTAVAIL || err == ENOBUFS || err == ENOMEM || err == EMFILE ||
+         err == ENFILE || err == EAGAIN;
 }
 
-// A local shortage (ephemeral ports, buffers, descriptors): try again shortly, it is not the
-// target's answer.
-bool is_local_shortage(const error_code& ec) {
-  int v = ec.value();
-  return ec.category() == boost::system::system_category() &&
-         (v == EADDRNOTAVAIL || v == ENOBUFS || v == ENOMEM || v == EMFILE || v == ENFILE ||
-          v == EAGAIN);
+struct SockAddr {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int family = AF_INET;
+};
+
+SockAddr to_sockaddr(Ip ip, uint16_t port) {
+  SockAddr a;
+  if (ip.is_v4()) {
+    auto* s = reinterpret_cast<sockaddr_in*>(&a.ss);
+    s->sin_family = AF_INET;
+    s->sin_port = htons(port);
+    s->sin_addr.s_addr = htonl(ip.v4());
+    a.len = sizeof(sockaddr_in);
+    a.family = AF_INET;
+  } else {
+    auto* s = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    s->sin6_family = AF_INET6;
+    s->sin6_port = htons(port);
+    ip.to_bytes(s->sin6_addr.s6_addr);
+    a.len = sizeof(sockaddr_in6);
+    a.family = AF_INET6;
+  }
+  return a;
+}
+
+// True if the connected socket's local address equals the peer: a TCP self-connect.
+bool is_self_connect(int fd) {
+  sockaddr_storage local{}, peer{};
+  socklen_t ll = sizeof local, pl = sizeof peer;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0) return false;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) return false;
+  return ll == pl && std::memcmp(&local, &peer, ll) == 0;
 }
 
 }  // namespace
@@ -64,45 +90,129 @@ uint64_t raise_nofile_limit() {
   return rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : rl.rlim_cur;
 }
 
+// One event loop: a fixed pool of slots (one socket each at most), non-blocking connects
+// watched with epoll, deadlines in a FIFO (every attempt has the same timeout, so deadlines
+// arrive in start order), and a reservation-based rate limiter. Per closed port this costs five
+// system calls: socket, connect, epoll_ctl, getsockopt, close.
 class TcpSweep::Worker {
  public:
-  Worker(TcpSweep& sweep, unsigned lanes, double rate) : s_(sweep), rate_(rate) {
-    lanes_.reserve(lanes);
-    for (unsigned i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(ioc_));
-    auto t = s_.opt_.timeout / 8;
-    tick_ = std::clamp<Clock::duration>(t, std::chrono::milliseconds(1), std::chrono::milliseconds(50));
-    interval_ = rate_ > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate_))
+  Worker(TcpSweep& sweep, unsigned slots, double rate) : s_(sweep), rate_(rate) {
+    slots_.resize(slots);
+    for (unsigned i = 0; i < slots; ++i) free_.push_back(slots - 1 - i);
+    interval_ = rate_ > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(1.0 / rate_))
                           : Clock::duration::zero();
-    // Allow a burst of about 10 ms worth of attempts (at least one).
     burst_ = std::max<Clock::duration>(interval_, std::chrono::milliseconds(10));
+    epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd_ < 0 || wakefd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kWakeToken;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+  }
+  ~Worker() {
+    for (Slot& s : slots_) {
+      if (s.fd >= 0) close(s.fd);
+    }
+    close(epfd_);
+    close(wakefd_);
   }
 
-  // Runs this worker's event loop until its lanes finish or stop() is called.
-  void run() {
-    auto rethrow = [](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
-    };
-    active_lanes_ = static_cast<unsigned>(lanes_.size());
-    next_slot_ = Clock::now();
-    for (auto& lane : lanes_) asio::co_spawn(ioc_, lane_loop(*lane), rethrow);
-    asio::co_spawn(ioc_, reaper(), rethrow);
-    ioc_.run();
+  // Thread-safe: wakes the loop, which then sees the sweep's stop flag.
+  void wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = write(wakefd_, &one, sizeof one);
   }
-  void stop() { ioc_.stop(); }
+
+  void run() {
+    epoll_event events[kMaxEvents];
+    next_slot_ = Clock::now();
+    bool jobs_left = true;
+    for (;;) {
+      if (s_.stopping_.load(std::memory_order_relaxed)) return;
+      auto now = Clock::now();
+      retry_delayed(now);
+      // Start attempts while slots, tokens and jobs last.
+      Clock::time_point token_wait{};
+      while (jobs_left && !free_.empty()) {
+        if (rate_ > 0 && !take_token(now, token_wait)) break;
+        Job job;
+        if (!next_job(job)) {
+          jobs_left = false;
+          break;
+        }
+        unsigned idx = free_.back();
+        free_.pop_back();
+        Slot& slot = slots_[idx];
+        slot.job = std::move(job);
+        slot.attempts_left = s_.opt_.retries + 1;
+        slot.shortages = 0;
+        start_attempt(idx, now);
+      }
+      if (!jobs_left && free_.size() == slots_.size()) return;  // all done
+
+      // Sleep until an event, the next deadline, a delayed retry or the next token.
+      Clock::time_point wake_at = Clock::time_point::max();
+      if (!deadlines_.empty()) wake_at = deadlines_.front().at;
+      if (!delayed_.empty()) wake_at = std::min(wake_at, delayed_.front().at);
+      if (token_wait != Clock::time_point{}) wake_at = std::min(wake_at, token_wait);
+      int timeout_ms = -1;
+      if (wake_at != Clock::time_point::max()) {
+        auto d = std::chrono::ceil<std::chrono::milliseconds>(wake_at - Clock::now()).count();
+        timeout_ms = static_cast<int>(std::clamp<int64_t>(d, 0, 1000));
+      }
+      int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
+      now = Clock::now();
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.u64 == kWakeToken) {
+          uint64_t v;
+          [[maybe_unused]] auto r = read(wakefd_, &v, sizeof v);
+          continue;
+        }
+        unsigned idx = static_cast<unsigned>(events[i].data.u64);
+        Slot& slot = slots_[idx];
+        if (slot.fd < 0) continue;
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(slot.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (err == 0 && !(events[i].events & EPOLLOUT)) continue;  // spurious
+        attempt_done(idx, err, now);
+      }
+      expire_deadlines(now);
+    }
+  }
 
  private:
-  struct Lane {
-    explicit Lane(asio::io_context& ioc) : sock(ioc), timer(ioc) {}
-    tcp::socket sock;
-    asio::steady_timer timer;  // rate limiting and back-off only
-    Clock::time_point deadline;
-    bool connecting = false;
-    bool timed_out = false;
-  };
+  static constexpr uint64_t kWakeToken = ~uint64_t{0};
+
   struct Job {
     std::shared_ptr<HostState> host;
     uint16_t port = 0;
   };
+  struct Slot {
+    Job job;
+    int fd = -1;
+    uint32_t gen = 0;  // bumped per attempt; stale deadline entries are ignored
+    unsigned attempts_left = 0;
+    unsigned shortages = 0;
+    Clock::time_point t0;
+  };
+  struct Timed {
+    Clock::time_point at;
+    unsigned slot;
+    uint32_t gen;
+  };
+
+  bool take_token(Clock::time_point now, Clock::time_point& wait_until) {
+    if (next_slot_ < now - burst_) next_slot_ = now - burst_;
+    if (next_slot_ > now) {
+      wait_until = next_slot_;
+      return false;
+    }
+    next_slot_ += interval_;
+    return true;
+  }
 
   bool next_job(Job& job) {
     for (;;) {
@@ -127,20 +237,106 @@ class TcpSweep::Worker {
     }
   }
 
-  void positions_done(HostState& host, uint64_t n) {
-    if (host.remaining.fetch_sub(n, std::memory_order_acq_rel) != n) return;
-    HostObservation obs;
-    {
-      std::lock_guard lock(host.mu);
-      obs = std::move(host.obs);
+  void start_attempt(unsigned idx, Clock::time_point now) {
+    Slot& slot = slots_[idx];
+    SockAddr sa = to_sockaddr(slot.job.host->ip, slot.job.port);
+    int fd = socket(sa.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      shortage_or_fail(idx, errno, now);
+      return;
     }
-    std::sort(obs.open.begin(), obs.open.end(),
-              [](const PortObservation& a, const PortObservation& b) { return a.port < b.port; });
-    s_.counters_.hosts_done.fetch_add(1, std::memory_order_relaxed);
-    s_.observer_.on_host(std::move(obs));
+    s_.counters_.attempts.fetch_add(1, std::memory_order_relaxed);
+    slot.t0 = Clock::now();
+    slot.fd = fd;
+    ++slot.gen;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&sa.ss), sa.len) == 0) {
+      attempt_done(idx, 0, now);
+      return;
+    }
+    int err = errno;
+    if (err != EINPROGRESS) {
+      attempt_done(idx, err, now);
+      return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLOUT | EPOLLONESHOT;
+    ev.data.u64 = idx;
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      attempt_done(idx, errno, now);
+      return;
+    }
+    deadlines_.push_back({now + s_.opt_.timeout, idx, slot.gen});
   }
 
-  void finish(const Job& job, PortState state, double rtt_ms) {
+  // A connect attempt ended with `err` (0: connected; ETIMEDOUT also for our own deadline).
+  void attempt_done(unsigned idx, int err, Clock::time_point now) {
+    Slot& slot = slots_[idx];
+    double rtt_ms = std::chrono::duration<double, std::milli>(now - slot.t0).count();
+    PortState state = PortState::filtered;
+    bool again = false;
+    if (err == 0) {
+      // On loopback a connect to an ephemeral port can meet itself (simultaneous open):
+      // nothing listens there, so it is never an open port.
+      if (is_self_connect(slot.fd)) {
+        state = PortState::closed;
+      } else {
+        state = PortState::open;
+        linger lg{1, 0};  // close with RST: no TIME_WAIT left behind, nothing sent to the service
+        setsockopt(slot.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      }
+    } else if (err == ECONNREFUSED || err == ECONNRESET) {
+      state = PortState::closed;
+    } else if (err == ETIMEDOUT) {
+      again = --slot.attempts_left > 0;
+    } else if (is_local_shortage(err)) {
+      close(slot.fd);
+      slot.fd = -1;
+      ++slot.gen;
+      shortage_or_fail(idx, err, now);
+      return;
+    }
+    // Anything else (host or network unreachable, administratively prohibited): filtered.
+    close(slot.fd);
+    slot.fd = -1;
+    ++slot.gen;
+    if (again) {
+      start_attempt(idx, now);
+      return;
+    }
+    finish(idx, state, rtt_ms);
+  }
+
+  void shortage_or_fail(unsigned idx, int err, Clock::time_point now) {
+    Slot& slot = slots_[idx];
+    s_.counters_.local_errors.fetch_add(1, std::memory_order_relaxed);
+    if (++slot.shortages < kMaxLocalRetries) {
+      delayed_.push_back({now + kShortageDelay, idx, slot.gen});
+    } else {
+      finish(idx, PortState::filtered, 0);
+    }
+  }
+
+  void retry_delayed(Clock::time_point now) {
+    while (!delayed_.empty() && delayed_.front().at <= now) {
+      unsigned idx = delayed_.front().slot;
+      delayed_.pop_front();
+      start_attempt(idx, now);
+    }
+  }
+
+  void expire_deadlines(Clock::time_point now) {
+    while (!deadlines_.empty() && deadlines_.front().at <= now) {
+      Timed t = deadlines_.front();
+      deadlines_.pop_front();
+      Slot& slot = slots_[t.slot];
+      if (slot.gen == t.gen && slot.fd >= 0) attempt_done(t.slot, ETIMEDOUT, now);
+    }
+  }
+
+  void finish(unsigned idx, PortState state, double rtt_ms) {
+    Slot& slot = slots_[idx];
+    Job job = std::move(slot.job);
+    free_.push_back(idx);
     PortObservation o{job.host->ip, job.port, Proto::tcp, state, rtt_ms};
     {
       std::lock_guard lock(job.host->mu);
@@ -154,107 +350,28 @@ class TcpSweep::Worker {
     positions_done(*job.host, 1);
   }
 
-  // Waits for this lane's slot under the rate limit (reservation-based: no thundering herd).
-  asio::awaitable<void> throttle(Lane& lane) {
-    auto now = Clock::now();
-    if (next_slot_ < now - burst_) next_slot_ = now - burst_;
-    auto slot = next_slot_;
-    next_slot_ += interval_;
-    if (slot > now) {
-      lane.timer.expires_at(slot);
-      co_await lane.timer.async_wait(kUseTuple);
+  void positions_done(HostState& host, uint64_t n) {
+    if (host.remaining.fetch_sub(n, std::memory_order_acq_rel) != n) return;
+    HostObservation obs;
+    {
+      std::lock_guard lock(host.mu);
+      obs = std::move(host.obs);
     }
-  }
-
-  asio::awaitable<void> backoff(Lane& lane) {
-    s_.counters_.local_errors.fetch_add(1, std::memory_order_relaxed);
-    lane.timer.expires_after(std::chrono::milliseconds(5));
-    co_await lane.timer.async_wait(kUseTuple);
-  }
-
-  // One (host, port): connect attempts with deadline and retries, classified.
-  asio::awaitable<PortState> probe(Lane& lane, const tcp::endpoint& ep, double& rtt_ms) {
-    unsigned attempts_left = s_.opt_.retries + 1;
-    unsigned shortages = 0;
-    for (;;) {
-      error_code ec;
-      lane.sock.open(ep.protocol(), ec);
-      if (ec) {
-        if (is_local_shortage(ec) && ++shortages < kMaxLocalRetries) {
-          co_await backoff(lane);
-          continue;
-        }
-        co_return PortState::filtered;
-      }
-      // Close with RST: no TIME_WAIT left behind on open ports.
-      lane.sock.set_option(asio::socket_base::linger(true, 0), ec);
-      if (rate_ > 0) co_await throttle(lane);
-      s_.counters_.attempts.fetch_add(1, std::memory_order_relaxed);
-      const auto t0 = Clock::now();
-      lane.deadline = t0 + s_.opt_.timeout;
-      lane.timed_out = false;
-      lane.connecting = true;
-      auto [cec] = co_await lane.sock.async_connect(ep, kUseTuple);
-      lane.connecting = false;
-      rtt_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-
-      PortState state = PortState::filtered;
-      bool again = false;
-      if (!cec) {
-        // On loopback a connect to an ephemeral port can meet itself (simultaneous open):
-        // nothing listens there, so it is never an open port.
-        tcp::endpoint local = lane.sock.local_endpoint(ec);
-        state = (!ec && local == ep) ? PortState::closed : PortState::open;
-      } else if (cec == asio::error::connection_refused || cec == asio::error::connection_reset) {
-        state = PortState::closed;
-      } else if (lane.timed_out || cec == asio::error::timed_out) {
-        again = --attempts_left > 0;
-      } else if (is_local_shortage(cec) && ++shortages < kMaxLocalRetries) {
-        lane.sock.close(ec);
-        co_await backoff(lane);
-        continue;
-      }
-      // Anything else (host/network unreachable, administratively prohibited) is filtered.
-      lane.sock.close(ec);
-      if (!again) co_return state;
-    }
-  }
-
-  asio::awaitable<void> lane_loop(Lane& lane) {
-    Job job;
-    while (!s_.stopping_.load(std::memory_order_relaxed) && next_job(job)) {
-      double rtt = 0;
-      PortState state = co_await probe(lane, to_endpoint(job.host->ip, job.port), rtt);
-      finish(job, state, rtt);
-      job.host.reset();
-    }
-    --active_lanes_;
-  }
-
-  // Enforces connect deadlines for all lanes of this loop: one timer instead of one per probe.
-  asio::awaitable<void> reaper() {
-    asio::steady_timer timer(ioc_);
-    while (active_lanes_ > 0) {
-      timer.expires_after(tick_);
-      co_await timer.async_wait(kUseTuple);
-      const auto now = Clock::now();
-      for (auto& lane : lanes_) {
-        if (lane->connecting && !lane->timed_out && now >= lane->deadline) {
-          lane->timed_out = true;
-          error_code ec;
-          lane->sock.cancel(ec);
-        }
-      }
-    }
+    std::sort(obs.open.begin(), obs.open.end(),
+              [](const PortObservation& a, const PortObservation& b) { return a.port < b.port; });
+    s_.counters_.hosts_done.fetch_add(1, std::memory_order_relaxed);
+    s_.observer_.on_host(std::move(obs));
   }
 
   TcpSweep& s_;
-  asio::io_context ioc_{1};
-  std::vector<std::unique_ptr<Lane>> lanes_;  // declared after ioc_: destroyed before it
-  std::optional<Chunk> chunk_;
-  unsigned active_lanes_ = 0;
-  Clock::duration tick_;
   double rate_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::vector<Slot> slots_;
+  std::vector<unsigned> free_;
+  std::deque<Timed> deadlines_;
+  std::deque<Timed> delayed_;
+  std::optional<Chunk> chunk_;
   Clock::duration interval_;
   Clock::duration burst_;
   Clock::time_point next_slot_;
@@ -289,31 +406,28 @@ bool TcpSweep::run() {
   std::vector<std::thread> threads;
   std::exception_ptr failure;
   std::mutex failure_mu;
-  for (size_t i = 1; i < workers_.size(); ++i) {
-    threads.emplace_back([this, i, &failure, &failure_mu] {
-      try {
-        workers_[i]->run();
-      } catch (...) {
-        std::lock_guard lock(failure_mu);
-        failure = std::current_exception();
-        stop();
-      }
-    });
-  }
-  try {
-    workers_[0]->run();
-  } catch (...) {
-    std::lock_guard lock(failure_mu);
-    failure = std::current_exception();
-    stop();
-  }
+  auto guarded = [this, &failure, &failure_mu](size_t i) {
+    try {
+      workers_[i]->run();
+    } catch (...) {
+      std::lock_guard lock(failure_mu);
+      failure = std::current_exception();
+      stop();
+    }
+  };
+  for (size_t i = 1; i < workers_.size(); ++i) threads.emplace_back(guarded, i);
+  guarded(0);
   for (auto& t : threads) t.join();
   bool complete = !stopping_.load();
   if (!complete) {
     // Hosts cut short: deliver what they had, marked incomplete. Their states are still held by
-    // the workers' chunks and suspended probes, which live until the workers are destroyed.
+    // the workers' chunks and slots, which live until the workers are destroyed.
     for (auto& host : dispatcher_.live_hosts()) {
-      HostObservation obs = std::move(host->obs);
+      HostObservation obs;
+      {
+        std::lock_guard lock(host->mu);
+        obs = std::move(host->obs);
+      }
       obs.complete = false;
       if (obs.open.empty()) continue;
       std::sort(obs.open.begin(), obs.open.end(),
@@ -327,7 +441,7 @@ bool TcpSweep::run() {
 
 void TcpSweep::stop() {
   stopping_.store(true);
-  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->wake();
 }
 
 }  // namespace mamori

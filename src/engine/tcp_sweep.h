@@ -1,9 +1,11 @@
-// The sweep stage: TCP connect scanning on one Asio event loop per thread.
+// The sweep stage: TCP connect scanning on one epoll event loop per thread.
 //
-// Each thread runs `lanes` coroutines; a lane takes the next (host, port) from its thread's
+// Each thread owns `lanes` slots; a free slot takes the next (host, port) from its thread's
 // chunk, waits for the rate limiter, connects with a deadline, classifies the outcome and
-// reports it. Sockets in flight never exceed the lane count, which is capped to fit within
-// RLIMIT_NOFILE. Deadlines are enforced by one reaper per thread (no timer per probe).
+// reports it. Sockets in flight never exceed the slot count, which is capped to fit within
+// RLIMIT_NOFILE. Deadlines sit in a FIFO per loop (one timeout for all: no timer per probe).
+// This is the one hot path of Mamori, so it is a plain epoll loop rather than coroutines:
+// five system calls per closed port. Protocol conversations (later stages) use Asio.
 #pragma once
 
 #include <atomic>
