@@ -1,0 +1,204 @@
+#include "lab/truth.h"
+
+#include <map>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "lab/service.h"
+
+namespace mamori::lab {
+namespace {
+
+// Which credentials a service really checks (telnet/http/rtsp only with an auth mode).
+bool uses_credentials(const Service& s) {
+  if (s.kind == "telnet" || s.kind == "http" || s.kind == "rtsp") return s.auth != "none";
+  return !s.credentials.empty();
+}
+
+std::string key_identity(const TlsOptions& t) {
+  if (!t.key_file.empty()) return "file:" + t.key_file;
+  if (!t.shared_key.empty()) return fmt::format("shared:{}:{}", t.shared_key, t.key_bits);
+  return "";
+}
+
+std::string result_service(const Service& s, const ServiceKind* k) {
+  std::string name = k && k->result_service ? k->result_service : s.kind;
+  if (s.tls.enabled && name == "http") return "https";
+  if (s.tls.enabled && name == "mqtt") return "mqtts";
+  return name;
+}
+
+}  // namespace
+
+nlohmann::json device_truth(const Scenario& sc, const Device& d) {
+  using nlohmann::json;
+  // Keys used by two or more distinct devices.
+  std::map<std::string, std::set<uint32_t>> key_users;
+  for (const auto& other : sc.devices)
+    for (const auto& s : other.services)
+      if (s.tls.enabled && !key_identity(s.tls).empty()) key_users[key_identity(s.tls)].insert(other.address);
+
+  json dev{{"ip", ipv4_str(d.address)}, {"name", d.name},     {"category", d.category}, {"vendor", d.vendor},
+           {"model", d.model},          {"firmware", d.firmware}, {"serial", d.serial},  {"uuid", d.uuid}};
+  json services = json::array();
+  json findings = json::array();
+  std::set<std::pair<std::string, int>> seen;
+  auto add = [&](const std::string& id, const Service& s, const std::string& svc) {
+    if (!seen.insert({id, s.port}).second) return;
+    findings.push_back({{"check_id", id}, {"port", s.port}, {"proto", s.transport == Transport::tcp ? "tcp" : "udp"},
+                        {"service", svc}});
+  };
+  for (const auto& s : d.services) {
+    const ServiceKind* k = find_kind(s.kind);
+    std::string svc = result_service(s, k);
+    json j{{"port", s.port}, {"proto", s.transport == Transport::tcp ? "tcp" : "udp"}, {"kind", s.kind},
+           {"service", svc},  {"tls", s.tls.enabled},  {"auth", s.auth}};
+    if (s.kind == "ftp" || s.kind == "mqtt") j["anonymous"] = s.anonymous;
+    json creds = json::array();
+    for (const auto& c : s.credentials)
+      creds.push_back({{"username", c.username}, {"password", c.password}, {"default", c.is_default}});
+    if (!creds.empty()) j["credentials"] = creds;
+    if (!s.banner.empty()) j["banner"] = s.banner;
+    if (!s.server.empty()) j["server"] = s.server;
+    if (!s.title.empty()) j["title"] = s.title;
+    if (!s.paths.empty()) j["paths"] = s.paths;
+    if (!s.communities.empty()) {
+      json cs = json::array();
+      for (const auto& c : s.communities) cs.push_back({{"name", c.name}, {"write", c.write}});
+      j["communities"] = cs;
+    }
+    if (!s.mappings.empty()) {
+      json ms = json::array();
+      for (const auto& m : s.mappings)
+        ms.push_back({{"protocol", m.protocol}, {"external_port", m.external_port}, {"internal_client", m.internal_client},
+                      {"internal_port", m.internal_port}, {"description", m.description}, {"enabled", m.enabled}});
+      j["mappings"] = ms;
+    }
+    if (s.tls.enabled) {
+      j["tls_options"] = {{"self_signed", s.tls.self_signed}, {"expired", s.tls.expired}, {"key_bits", s.tls.key_bits},
+                          {"shared_key", s.tls.shared_key}, {"min_version", s.tls.min_version.empty() ? "tls1.2" : s.tls.min_version}};
+    }
+    services.push_back(std::move(j));
+
+    if (k && k->findings)
+      for (const auto& id : k->findings(d, s)) add(id, s, svc);
+    if (uses_credentials(s))
+      for (const auto& c : s.credentials)
+        if (c.is_default) add("default-credential", s, svc);
+    if (s.tls.enabled) {
+      if (s.tls.self_signed) add("tls-self-signed", s, svc);
+      if (s.tls.expired) add("tls-expired", s, svc);
+      if (s.tls.key_bits < 2048) add("tls-weak-key", s, svc);
+      if (s.tls.min_version == "tls1.0" || s.tls.min_version == "tls1.1") add("tls-legacy-protocol", s, svc);
+      auto id = key_identity(s.tls);
+      if (!id.empty() && key_users[id].size() >= 2) add("shared-private-key", s, svc);
+    }
+  }
+  dev["services"] = std::move(services);
+  dev["findings"] = std::move(findings);
+  return dev;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generator
+
+namespace {
+
+struct Profile {
+  const char* category;
+  std::vector<std::pair<const char*, const char*>> makes;  // vendor, model
+  std::vector<const char*> kinds;                           // services to emit when registered
+};
+
+const std::vector<Profile>& profiles() {
+  static const std::vector<Profile> p{
+      {"network_camera", {{"Hikvision", "DS-2CD2032-I"}, {"Dahua", "IPC-HDW4431C-A"}, {"Axis", "M3045-V"}},
+       {"http", "rtsp", "telnet", "wsd"}},
+      {"dvr", {{"Hikvision", "DS-7208HGHI-F1"}, {"XiongMai", "AHB7008T-MH"}}, {"http", "rtsp", "telnet", "ftp"}},
+      {"router", {{"NETGEAR", "R7000"}, {"TP-Link", "Archer C7"}, {"Buffalo", "WSR-1166DHP"}},
+       {"http", "telnet", "ssh", "upnp", "ssdp", "snmp"}},
+      {"smart_speaker", {{"Sonos", "One SL"}}, {"http", "ssdp"}},
+      {"tv_stb", {{"Sony", "KJ-43X8000H"}, {"Sharp", "4T-C50BN1"}}, {"http", "ssdp"}},
+      {"mfp", {{"Brother", "MFC-L2750DW"}, {"Canon", "iR-ADV C3520"}}, {"http", "ftp", "snmp"}},
+      {"smart_meter", {{"Panasonic", "EM-SM01"}}, {"echonet", "coap"}},
+      {"other", {{"Espressif", "ESP32-MQTT-Node"}}, {"mqtt", "coap"}},
+  };
+  return p;
+}
+
+}  // namespace
+
+Expected<std::string> generate_scenario(const GenOptions& opt) {
+  if (opt.devices == 0 || opt.devices > 60000) return make_error("--devices must be 1..60000");
+  std::mt19937_64 rng(opt.seed);
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  auto chance = [&](int pct) { return static_cast<int>(rng() % 100) < pct; };
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << fmt::format("generated-{}-seed{}", opt.devices, opt.seed);
+  out << YAML::Key << "devices" << YAML::Value << YAML::BeginSeq;
+  uint32_t addr = opt.base;
+  for (size_t i = 0; i < opt.devices; ++i) {
+    do {
+      ++addr;
+    } while ((addr & 0xff) == 0 || (addr & 0xff) == 255);
+    if ((addr >> 24) != (opt.base >> 24)) return make_error("the address range ran out; choose a lower --base");
+    const Profile& p = profiles()[pick(profiles().size())];
+    auto make = p.makes[pick(p.makes.size())];
+    out << YAML::BeginMap;
+    out << YAML::Key << "address" << YAML::Value << ipv4_str(addr);
+    out << YAML::Key << "category" << YAML::Value << p.category;
+    out << YAML::Key << "vendor" << YAML::Value << make.first;
+    out << YAML::Key << "model" << YAML::Value << make.second;
+    out << YAML::Key << "firmware" << YAML::Value << fmt::format("V{}.{}.{}", 1 + pick(5), pick(10), pick(30));
+    out << YAML::Key << "services" << YAML::Value << YAML::BeginSeq;
+    bool weak = chance(40);
+    auto creds = [&](const char* user, const char* weak_pw) {
+      out << YAML::Key << "credentials" << YAML::Value << YAML::BeginSeq
+          << fmt::format("{}:{}", user, weak ? weak_pw : fmt::format("Lab-{:016x}", rng())) << YAML::EndSeq;
+    };
+    for (const char* kind : p.kinds) {
+      if (!find_kind(kind)) continue;  // not (yet) emulated
+      std::string k = kind;
+      if (k == "telnet" && !weak) continue;
+      if (k == "ssh" && chance(50)) continue;
+      out << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << kind;
+      if (k == "telnet") {
+        out << YAML::Key << "auth" << YAML::Value << "login";
+        creds("root", "xc3511");
+      } else if (k == "http") {
+        const char* auth = p.category == std::string("router") ? "form" : chance(50) ? "basic" : "digest";
+        out << YAML::Key << "auth" << YAML::Value << auth;
+        creds("admin", "admin");
+        if (chance(20)) {
+          out << YAML::Key << "port" << YAML::Value << 443;
+          out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap << YAML::Key << "shared_key" << YAML::Value
+              << make.first << YAML::EndMap;
+        }
+      } else if (k == "rtsp") {
+        out << YAML::Key << "auth" << YAML::Value << (weak ? "none" : "digest");
+        creds("admin", "12345");
+        out << YAML::Key << "paths" << YAML::Value << YAML::BeginSeq << "/live.sdp" << "/h264/ch1/main/av_stream"
+            << YAML::EndSeq;
+      } else if (k == "ftp" || k == "mqtt") {
+        out << YAML::Key << "anonymous" << YAML::Value << weak;
+        creds("admin", "admin");
+      } else if (k == "snmp") {
+        out << YAML::Key << "communities" << YAML::Value << YAML::BeginSeq
+            << (weak ? std::string("public") : fmt::format("c{:012x}", rng())) << YAML::EndSeq;
+      } else if (k == "echonet") {
+        out << YAML::Key << "manufacturer_code" << YAML::Value << "0x00000B";
+        out << YAML::Key << "instances" << YAML::Value << YAML::BeginSeq << "0x028801" << YAML::EndSeq;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  if (!out.good()) return make_error(out.GetLastError());
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace mamori::lab
