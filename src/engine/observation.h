@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,45 @@ struct HostObservation {
   uint32_t closed = 0;
   uint32_t filtered = 0;
   bool complete = true;  // false: the scan stopped before every port was probed
+};
+
+// What identification learned about one service. `fields` holds the raw evidence under stable,
+// dotted keys that fingerprint rules match on, for example:
+//   banner            first bytes the service sent, printable-escaped (<= 256 bytes)
+//   ssh.version       "SSH-2.0-OpenSSH_9.2p1 Debian-2"
+//   ftp.greeting      "220 (vsFTPd 3.0.3)"       telnet.banner   text before the login prompt
+//   http.status       "401"   http.server  "Boa/0.94.14rc21"   http.title   "NETSurveillance WEB"
+//   http.realm        "DS-2CD2032-I"   http.auth  "basic"|"digest"|"form"|"none"
+//   http.location     redirect target   http.favicon_md5   hex MD5 of /favicon.ico
+//   rtsp.server  rtsp.public  rtsp.auth       mqtt.connack   "0".."5" (3.1.1 return code)
+//   snmp.sysdescr  snmp.sysobjectid           upnp.manufacturer  upnp.model  upnp.device_type
+//   upnp.friendly_name  upnp.udn  upnp.serial echonet.manufacturer  echonet.classes
+//   coap.resources    wsd.types  wsd.scopes    mdns.services   pjl.id (printer model)
+// Keys are persistent: rules and stores refer to them; add new ones, never change a meaning.
+struct ServiceObservation {
+  Ip ip;
+  uint16_t port = 0;
+  Proto proto = Proto::tcp;
+  std::string service = "unknown";  // lower-case name per spec/results.md
+  bool tls = false;
+  std::string product;
+  std::string version;
+  std::string vendor;
+  std::map<std::string, std::string> fields;
+  // How the service behaved: "ok", "silent" (nothing recognisable), "garbage", "stalled",
+  // "flood" (hit the byte cap), "closed" (reset before answering).
+  std::string behaviour = "ok";
+};
+
+// A device: one host's services judged together.
+struct DeviceObservation {
+  Ip ip;
+  std::string category = "unknown";  // closed set per spec/results.md
+  double confidence = 0;             // 0..1
+  std::string vendor;
+  std::string model;
+  std::string firmware;
+  std::vector<std::string> evidence;  // ids of the fingerprint rules that matched
 };
 
 // Receives a sweep's results. REQUIRES: thread-safe; it is called from every worker thread.
