@@ -92,6 +92,7 @@ std::string escape(std::string_view s) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
+      case '\r': out += "&#13;"; break;  // a literal CR would be normalised away on reparse
       default: out.push_back(c);
     }
   }

@@ -32,7 +32,7 @@ std::string text(pugi::xml_node node);
 // The namespace URI bound to `prefix` ("" = default namespace) in scope at `node`; "" if none.
 std::string namespace_of(pugi::xml_node node, std::string_view prefix);
 
-// Escapes &, <, >, " and ' for text and attribute values.
+// Escapes &, <, >, ", ' and CR for text and attribute values.
 std::string escape(std::string_view s);
 
 }  // namespace mamori::proto::xml
