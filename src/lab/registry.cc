@@ -8,11 +8,19 @@ namespace mamori::lab {
 
 extern const ServiceKind kTelnetKind;
 extern const ServiceKind kHttpKind;
+extern const ServiceKind kRtspKind;
+extern const ServiceKind kFtpKind;
+extern const ServiceKind kMqttKind;
+extern const ServiceKind kSshKind;
 
 const std::vector<const ServiceKind*>& service_kinds() {
   static const std::vector<const ServiceKind*> kinds{
       &kTelnetKind,
       &kHttpKind,
+      &kRtspKind,
+      &kFtpKind,
+      &kMqttKind,
+      &kSshKind,
   };
   return kinds;
 }
