@@ -5,6 +5,8 @@
 #
 # Usage: scripts/lab/netns.sh up|down|status [--state DIR] [--bare]
 #   --state DIR  state dir (default $MAMORI_NETNS_STATE or /tmp/mamori-lab-netns)
+#   --prefix P   namespace name prefix (default $MAMORI_NETNS_PREFIX or mlab): two topologies
+#                with different prefixes can be up at once (the tests use their own)
 #   --bare       do not start the simple device listeners (busybox httpd) in mlab-camera,
 #                mlab-dvr and mlab-direct, so `ip netns exec NS mamori-lab run ...` can take
 #                their ports; the router (NAT, port forward, miniupnpd) is set up as usual
@@ -21,7 +23,8 @@
 #     mlab-lan-scan 198.19.1.100 inside scanner vantage
 #
 # Every address is inside 198.18.0.0/15. While up, the root namespace holds
-# `unreachable 198.18.0.0/15 metric 4242` (this script's own route, removed at down), so a
+# `unreachable 198.18.0.0/15 metric M` (this script's own route, M = 4000-4999 derived from the
+# prefix: 4155 for mlab; removed at down), so a
 # command run without `ip netns exec` fails here instead of leaving the machine. Nothing is
 # created in the root namespace besides that route: veths are created directly inside the
 # namespaces, nftables tables live in mlab-router only. Multicast (SSDP) stays on br-lan.
@@ -34,8 +37,7 @@ LAB_TAG=netns
 
 STATE=${MAMORI_NETNS_STATE:-/tmp/mamori-lab-netns}
 BARE=0
-GUARD_METRIC=4242
-GUARD="unreachable 198.18.0.0/15 metric $GUARD_METRIC"
+P=${MAMORI_NETNS_PREFIX:-mlab}
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
@@ -44,7 +46,9 @@ while [ $# -gt 0 ]; do
     --state) STATE=$2; shift 2 ;;
     --state=*) STATE=${1#*=}; shift ;;
     --bare) BARE=1; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    --prefix) P=$2; shift 2 ;;
+    --prefix=*) P=${1#*=}; shift ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) lab_die "unknown argument: $1" ;;
   esac
 done
@@ -53,7 +57,11 @@ PIDS=$STATE/pids
 NSLIST=$STATE/namespaces
 TOPO=$STATE/topology.jsonl
 
-P=mlab
+[[ $P =~ ^[a-z][a-z0-9]{0,5}$ ]] || lab_die "--prefix must be 1-6 lower-case letters/digits, got '$P'"
+# each prefix owns its own guard route (its own metric), so one topology's down never
+# removes the guard another one relies on
+GUARD_METRIC=$((4000 + $(printf %s "$P" | cksum | cut -d' ' -f1) % 1000))
+GUARD="unreachable 198.18.0.0/15 metric $GUARD_METRIC"
 SW=$P-sw; INET=$P-inet; ROUTER=$P-router; DIRECT=$P-direct
 CAMERA=$P-camera; DVR=$P-dvr; LANSCAN=$P-lan-scan
 ALL_NS=("$SW" "$INET" "$ROUTER" "$DIRECT" "$CAMERA" "$DVR" "$LANSCAN")
@@ -68,7 +76,7 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # loopback up, IPv6 off (keeps the segments quiet), IPv4 forwarding as given.
 new_ns() {
   local ns=$1 fwd=$2
-  if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+  if [ -e "/run/netns/$ns" ]; then
     lab_die "namespace $ns already exists but is not recorded in $STATE; remove it by hand (ip netns del $ns) if it is a leftover of this lab"
   fi
   echo "$ns" >> "$NSLIST"
@@ -102,7 +110,7 @@ wait_port() {
   [ "$proto" = udp ] && flag=-lunH
   read -r pid exe < "$PIDS/$name.pid"
   for i in $(seq 80); do
-    nsx "$ns" ss $flag "sport = :$port" | grep -q . && return 0
+    nsx "$ns" ss $flag "sport = :$port" | grep . >/dev/null && return 0
     lab_pid_alive "$pid" || break   # no exe check: it may not have exec'ed yet
     sleep 0.1
   done
@@ -217,7 +225,7 @@ EOF
 
 # ---------------------------------------------------------------------------------------------
 
-guard_present() { ip route show table main | grep -q "^unreachable 198.18.0.0/15 .*metric $GUARD_METRIC"; }
+guard_present() { ip route show table main | grep "^unreachable 198.18.0.0/15 .*metric $GUARD_METRIC" >/dev/null; }
 
 all_alive() {
   local f pid exe ns
@@ -226,7 +234,7 @@ all_alive() {
     read -r pid exe < "$f"
     lab_pid_alive "$pid" "$exe" || return 1
   done
-  while read -r ns; do ip netns list | awk '{print $1}' | grep -qx "$ns" || return 1; done < "$NSLIST"
+  while read -r ns; do [ -e "/run/netns/$ns" ] || return 1; done < "$NSLIST"
   guard_present
 }
 
@@ -234,7 +242,7 @@ do_down() {
   if [ ! -d "$STATE" ]; then
     lab_log "not up (no state dir $STATE)"
     local ns leftovers=""
-    for ns in "${ALL_NS[@]}"; do ip netns list | awk '{print $1}' | grep -qx "$ns" && leftovers+=" $ns"; done
+    for ns in "${ALL_NS[@]}"; do [ -e "/run/netns/$ns" ] && leftovers+=" $ns"; done
     [ -z "$leftovers" ] || lab_warn "namespaces without state (not touched):$leftovers"
     return 0
   fi
@@ -243,7 +251,7 @@ do_down() {
   if [ -f "$NSLIST" ]; then
     while read -r ns; do
       [ -n "$ns" ] || continue
-      if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+      if [ -e "/run/netns/$ns" ]; then
         local rest; rest=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
         [ -z "$rest" ] || lab_warn "processes still in $ns (not started by this script, left alone): $rest"
         ip netns del "$ns"
@@ -332,7 +340,7 @@ do_status() {
     else echo "# $name pid $pid ($exe) DEAD"; bad=$((bad + 1)); fi
   done
   while read -r ns; do
-    if ip netns list | awk '{print $1}' | grep -qx "$ns"; then echo "# namespace $ns present"
+    if [ -e "/run/netns/$ns" ]; then echo "# namespace $ns present"
     else echo "# namespace $ns MISSING"; bad=$((bad + 1)); fi
   done < "$NSLIST"
   if guard_present; then echo "# root namespace: $GUARD present"
