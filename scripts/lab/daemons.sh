@@ -46,7 +46,7 @@ CREATED=$STATE/created
 # ---------------------------------------------------------------------------------------------
 # helpers
 
-# start_daemon NAME EXE_BASENAME PROTO IP PORT CMD...: starts CMD in the background (it must
+# start_daemon NAME EXE_PATH PROTO IP PORT CMD...: starts CMD in the background (it must
 # stay in the foreground), records "PID EXE" in pids/NAME.pid, waits until IP:PORT listens.
 start_daemon() {
   local name=$1 exe=$2 proto=$3 ip=$4 port=$5; shift 5
@@ -65,7 +65,7 @@ start_daemon() {
     echo "---- $log" >&2; tail -n 20 "$log" >&2 || true
     lab_die "$name: $exe (pid $pid) exited"
   fi
-  lab_log "started $name ($exe pid $pid) on $proto $ip:$port"
+  lab_log "started $name (${exe##*/} pid $pid) on $proto $ip:$port"
 }
 
 # record NAME IP PORT PROTO SERVICE POSTURE DAEMON CREDS_JSON EXPECT_JSON EXPECT_ABSENT_JSON NOTE
@@ -144,7 +144,7 @@ AllowTcpForwarding no
 LogLevel VERBOSE
 EOF
   /usr/sbin/sshd -t -f "$d/sshd_config"
-  start_daemon "$name" sshd tcp "$ip" 22 /usr/sbin/sshd -D -e -f "$d/sshd_config"
+  start_daemon "$name" /usr/sbin/sshd tcp "$ip" 22 /usr/sbin/sshd -D -e -f "$d/sshd_config"
   if [ "$posture" = weak ]; then
     record "$name" "$ip" 22 tcp ssh weak openssh \
       "[{\"user\":\"$LAB_USER\",\"password\":\"$LAB_PASS\"}]" \
@@ -163,7 +163,7 @@ up_telnet() {
   cp "$bb" "$d/bin/busybox"
   ln -sf busybox "$d/bin/login"
   printf 'mamori-lab IP camera (busybox telnetd)\n' > "$d/issue"
-  start_daemon "$name" busybox tcp "$ip" 23 \
+  start_daemon "$name" "$d/bin/busybox" tcp "$ip" 23 \
     "$d/bin/busybox" telnetd -F -b "$ip:23" -l "$d/bin/login" -f "$d/issue"
   record "$name" "$ip" 23 tcp telnet weak busybox-telnetd \
     "[{\"user\":\"$LAB_USER\",\"password\":\"$LAB_PASS\"}]" \
@@ -206,7 +206,7 @@ seccomp_sandbox=NO
 xferlog_enable=NO
 ftpd_banner=mamori-lab $name FTP service
 EOF
-  start_daemon "$name" vsftpd tcp "$ip" 21 /usr/sbin/vsftpd "$d/vsftpd.conf"
+  start_daemon "$name" /usr/sbin/vsftpd tcp "$ip" 21 /usr/sbin/vsftpd "$d/vsftpd.conf"
   if [ "$posture" = weak ]; then
     record "$name" "$ip" 21 tcp ftp weak vsftpd "[{\"user\":\"anonymous\",\"password\":\"\"}]" \
       "$(lab_jarr ftp-anonymous)" "$(lab_jarr)" "anonymous read-only login"
@@ -239,7 +239,7 @@ log_dest stderr
 listener 1883 $ip
 $auth
 EOF
-  start_daemon "$name" mosquitto tcp "$ip" 1883 /usr/sbin/mosquitto -c "$d/mosquitto.conf"
+  start_daemon "$name" /usr/sbin/mosquitto tcp "$ip" 1883 /usr/sbin/mosquitto -c "$d/mosquitto.conf"
   if [ "$posture" = weak ]; then
     record "$name" "$ip" 1883 tcp mqtt weak mosquitto "$creds" \
       "$(lab_jarr mqtt-anonymous)" "$(lab_jarr)" "anonymous CONNECT accepted"
@@ -273,7 +273,7 @@ sysDescr Linux mamori-lab-$name 4.9.37 armv7l
 sysServices 72
 EOF
   chmod 0600 "$d/snmpd.conf"
-  SNMP_PERSISTENT_DIR=$d/persist start_daemon "$name" snmpd udp "$ip" 161 \
+  SNMP_PERSISTENT_DIR=$d/persist start_daemon "$name" /usr/sbin/snmpd udp "$ip" 161 \
     /usr/sbin/snmpd -f -C -c "$d/snmpd.conf" -Lf "$d/snmpd.log" -p "$d/snmpd.pid"
   if [ "$posture" = weak ]; then
     record "$name" "$ip" 161 udp snmp weak net-snmp "$creds" \
@@ -309,7 +309,7 @@ auth.backend.htpasswd.userfile = "$d/htpasswd"
 auth.require = ( "/" => ( "method" => "basic", "realm" => "Router Admin", "require" => "valid-user" ) )
 EOF
   lighttpd -tt -f "$d/lighttpd.conf" >/dev/null
-  start_daemon "$name" lighttpd tcp "$ip" 80 /usr/sbin/lighttpd -D -f "$d/lighttpd.conf"
+  start_daemon "$name" /usr/sbin/lighttpd tcp "$ip" 80 /usr/sbin/lighttpd -D -f "$d/lighttpd.conf"
   if [ "$posture" = weak ]; then
     record "$name" "$ip" 80 tcp http weak lighttpd "[{\"user\":\"admin\",\"password\":\"$pw\"}]" \
       "$(lab_jarr default-credential cleartext-admin)" "$(lab_jarr)" "HTTP Basic admin/admin, router admin page"
@@ -334,11 +334,7 @@ all_alive() {
 
 do_down() {
   if [ ! -d "$STATE" ]; then lab_log "not up (no state dir $STATE)"; return 0; fi
-  local f
-  for f in "$PIDS"/*.pid; do
-    [ -f "$f" ] || continue
-    lab_stop_pidfile "$f"
-  done
+  lab_stop_pidfiles "$PIDS"/*.pid
   if [ -f "$CREATED" ]; then
     local kind what
     while read -r kind what; do
@@ -398,8 +394,8 @@ do_status() {
   for f in "$PIDS"/*.pid; do
     [ -f "$f" ] || continue
     read -r pid exe < "$f"; name=$(basename "$f" .pid)
-    if lab_pid_alive "$pid" "$exe"; then echo "# $name pid $pid ($exe) alive"
-    else echo "# $name pid $pid ($exe) DEAD"; dead=$((dead + 1)); fi
+    if lab_pid_alive "$pid" "$exe"; then echo "# $name pid $pid (${exe##*/}) alive"
+    else echo "# $name pid $pid (${exe##*/}) DEAD"; dead=$((dead + 1)); fi
   done
   [ $dead -eq 0 ]
 }

@@ -40,51 +40,52 @@ lab_busybox() {
   echo "$bb"
 }
 
-# lab_pid_alive PID [EXPECTED_EXE_BASENAME]: true if PID runs (and, when given, its executable
-# basename matches: protects against killing a reused PID).
+# lab_pid_alive PID [EXE]: true if PID runs and is not a zombie and, when EXE is given, runs
+# that executable (full path: compared by inode; a bare name: compared with the basename).
+# This protects against signalling a reused PID. No forks (it runs in loops on a busy machine).
 lab_pid_alive() {
-  local pid=$1 want=${2:-}
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ] || return 1
-  if [ -n "$want" ]; then
-    local exe; exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-    exe=${exe% (deleted)}
-    [ "$(basename "$exe")" = "$want" ] || return 1
-  fi
-  return 0
+  local pid=$1 want=${2:-} line rest
+  [ -n "$pid" ] && read -r line 2>/dev/null < "/proc/$pid/stat" || return 1
+  rest=${line##*) }
+  [ "${rest%% *}" != Z ] || return 1
+  case $want in
+    "") return 0 ;;
+    */*) [ "/proc/$pid/exe" -ef "$want" ] ;;
+    *) local exe; exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+       exe=${exe% (deleted)}; [ "${exe##*/}" = "$want" ] ;;
+  esac
 }
 
-# lab_descendants PID: all descendant PIDs of PID (one ps snapshot).
-lab_descendants() {
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { kids[$2] = kids[$2] " " $1 }
-    END { n = split(kids[root], q, " "); i = 1
-          while (i <= n) { p = q[i++]; out = out " " p
-                           m = split(kids[p], k, " "); for (j = 1; j <= m; j++) q[++n] = k[j] }
-          print out }'
-}
-
-# lab_stop_pidfile FILE: stops the process recorded in FILE (format: "PID EXE_BASENAME") and
-# the processes it started (sessions forked by sshd/telnetd...). TERM, then KILL after 5 s.
-lab_stop_pidfile() {
-  local f=$1 pid exe victims=() p i
-  [ -f "$f" ] || return 0
-  read -r pid exe < "$f" || true
-  if lab_pid_alive "$pid" "$exe"; then
+# lab_stop_pidfiles FILE...: stops the processes recorded in FILEs (format: "PID EXE_BASENAME",
+# checked against /proc so a reused PID is never hit) and the processes they started (sessions
+# forked by sshd/telnetd...). TERM to all at once, KILL what is left after 5 s.
+lab_stop_pidfiles() {
+  local f pid exe roots=() victims=() p i
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    read -r pid exe < "$f" || true
+    lab_pid_alive "$pid" "$exe" && roots+=("$pid")
+  done
+  if [ ${#roots[@]} -gt 0 ]; then
     # shellcheck disable=SC2207
-    victims=($(lab_descendants "$pid") "$pid")
+    victims=($(ps -e -o pid=,ppid= | awk -v roots="${roots[*]}" '
+      { kids[$2] = kids[$2] " " $1 }
+      END { n = split(roots, q, " "); i = 1
+            while (i <= n) { p = q[i++]; out = out " " p
+                             m = split(kids[p], k, " "); for (j = 1; j <= m; j++) q[++n] = k[j] }
+            print out }'))
     for p in "${victims[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for i in $(seq 50); do
       local alive=0
-      for p in "${victims[@]}"; do [ -d "/proc/$p" ] && [ "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" != Z ] && alive=1; done
+      for p in "${victims[@]}"; do lab_pid_alive "$p" && { alive=1; break; }; done
       [ $alive -eq 0 ] && break
       sleep 0.1
     done
     for p in "${victims[@]}"; do
-      if [ -d "/proc/$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
+      if lab_pid_alive "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
     done
   fi
-  rm -f "$f"
+  rm -f "$@"
 }
 
 # lab_wait_listen PROTO IP PORT [NETNS] [SECONDS]: waits until a socket listens there.

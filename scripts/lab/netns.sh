@@ -96,7 +96,7 @@ plug() {
   nsx "$ns" ip link set "$ifname" up
 }
 
-# spawn NAME NS EXE CMD...: runs CMD (foreground program) in NS, records "PID EXE".
+# spawn NAME NS EXE_PATH CMD...: runs CMD (foreground program) in NS, records "PID EXE".
 spawn() {
   local name=$1 ns=$2 exe=$3; shift 3
   mkdir -p "$STATE/log"
@@ -125,7 +125,7 @@ httpd_device() {   # httpd_device NAME NS IP TITLE
     "$title" "$name" "$ip" > "$www/index.html"
   : > "$STATE/www/$name.httpd.conf"
   chmod -R a+rX "$STATE/www"
-  spawn "$name-http" "$ns" busybox "$BB" httpd -f -p "$ip:80" -h "$www" \
+  spawn "$name-http" "$ns" "$BB" "$BB" httpd -f -p "$ip:80" -h "$www" \
     -c "$STATE/www/$name.httpd.conf" -u nobody:nogroup
   wait_port "$ns" tcp 80 "$name-http"
 }
@@ -200,7 +200,7 @@ allow 1024-65535 198.19.1.0/24 1-65535
 deny 0-65535 0.0.0.0/0 0-65535
 EOF
   : > "$STATE/router/upnp.leases"
-  spawn router-upnp "$ROUTER" miniupnpd /usr/sbin/miniupnpd -f "$STATE/router/miniupnpd.conf" -d \
+  spawn router-upnp "$ROUTER" /usr/sbin/miniupnpd /usr/sbin/miniupnpd -f "$STATE/router/miniupnpd.conf" -d \
     -P "$STATE/router/miniupnpd.pid"
   wait_port "$ROUTER" tcp 5000 router-upnp
   grep -q "Port forwarding is now enabled" "$STATE/log/router-upnp.log" \
@@ -247,7 +247,7 @@ do_down() {
     return 0
   fi
   local f ns
-  for f in "$PIDS"/*.pid; do [ -f "$f" ] && lab_stop_pidfile "$f"; done
+  lab_stop_pidfiles "$PIDS"/*.pid
   if [ -f "$NSLIST" ]; then
     while read -r ns; do
       [ -n "$ns" ] || continue
@@ -307,7 +307,7 @@ do_up() {
   router_nft
   write_stun
   # Debian's interpreter by full path (a python3 earlier in PATH may be a wrapper script)
-  spawn inet-stun "$INET" "$(basename "$(readlink -f /usr/bin/python3)")" /usr/bin/python3 "$STATE/stun.py" "$INET_IP" 3478
+  spawn inet-stun "$INET" "$(readlink -f /usr/bin/python3)" /usr/bin/python3 "$STATE/stun.py" "$INET_IP" 3478
   wait_port "$INET" udp 3478 inet-stun
   router_upnp
 
@@ -336,8 +336,8 @@ do_status() {
   for f in "$PIDS"/*.pid; do
     [ -f "$f" ] || continue
     read -r pid exe < "$f"; name=$(basename "$f" .pid)
-    if lab_pid_alive "$pid" "$exe"; then echo "# $name pid $pid ($exe) alive"
-    else echo "# $name pid $pid ($exe) DEAD"; bad=$((bad + 1)); fi
+    if lab_pid_alive "$pid" "$exe"; then echo "# $name pid $pid (${exe##*/}) alive"
+    else echo "# $name pid $pid (${exe##*/}) DEAD"; bad=$((bad + 1)); fi
   done
   while read -r ns; do
     if [ -e "/run/netns/$ns" ]; then echo "# namespace $ns present"

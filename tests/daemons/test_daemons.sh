@@ -120,15 +120,20 @@ expect_out "web hardened: the random password -> 200" 200 \
   code -u "admin:$(field web-hardened 'd["credentials"][0]["password"]')" "http://$NET.51/"
 
 # --- down ------------------------------------------------------------------------------------
-pids=$(cat "$STATE"/pids/*.pid | awk '{print $1}')
+# "PID DEV:INODE-of-its-executable" per daemon (the inode stays valid for a deleted file)
+pidlines=$(awk '{print $1}' "$STATE"/pids/*.pid | while read -r p; do echo "$p $(stat -L -c %d:%i /proc/$p/exe)"; done)
 # leave an SSH session open: down must end it too (it is a child of our sshd)
 sshpass -p admin ssh "${SO[@]}" "${PWONLY[@]}" "admin@$NET.10" 'sleep 60' >/dev/null 2>&1 &
 sshbg=$!
 sleep 1
 expect_ok "down succeeds" "$lab" down --state "$STATE"
 wait $sshbg 2>/dev/null
-left=""; for p in $pids; do alive "$p" && left+=" $p"; done
-if [ -z "$left" ]; then ok "down: no recorded pid is alive"; else bad "down: pids still alive:$left"; fi
+# same PID and same executable (PIDs wrap quickly on a busy machine: a bare PID may be reused)
+left=""
+while read -r p e; do
+  [ -n "$p" ] && alive "$p" && [ "$(stat -L -c %d:%i /proc/$p/exe 2>/dev/null)" = "$e" ] && left+=" $p ($(ps -o cmd= -p "$p"))"
+done <<<"$pidlines"
+if [ -z "$left" ]; then ok "down: no recorded daemon is alive"; else bad "down: still alive:$left"; fi
 expect_no "down: lab user admin removed" getent passwd admin
 expect_no "down: lab group admin removed" getent group admin
 expect_no "down: no process of user admin" pgrep -u admin

@@ -88,21 +88,28 @@ expect_out "lan-scan: the direct device is reachable through NAT" "mamori-lab di
 # as "not connected"; miniupnpd itself reports Connected.
 expect_out "dvr: upnpc -a (SSDP discovery on the LAN) adds 8081 -> 198.19.1.11:80" "is redirected to internal 198.19.1.11:80" \
   in_ns dvr upnpc -i -e mamori-test -a 198.19.1.11 80 8081 TCP
-expect_out "dvr: upnpc -l lists the mapping" "8081->198.19.1.11:80" in_ns dvr upnpc -i -l
+# the first call discovered the IGD over SSDP; the next ones go straight to its description
+IGD=(-u http://198.19.1.1:5000/rootDesc.xml)
+expect_out "dvr: upnpc -l lists the mapping" "8081->198.19.1.11:80" in_ns dvr upnpc -i "${IGD[@]}" -l
 expect_out "inet: WAN 198.18.0.2:8081 now reaches the DVR" "mamori-lab dvr 198.19.1.11" get inet http://198.18.0.2:8081/
 expect_out "router: miniupnpd wrote its DNAT into the nftables chain" "dnat ip to 198.19.1.11:80" \
   in_ns router nft list chain inet mlab_router prerouting_miniupnpd
 expect_no "dvr: secure mode refuses a mapping to another host (the camera)" \
-  bash -c "ip netns exec $PFX-dvr upnpc -i -a 198.19.1.10 80 8082 TCP | grep 'is redirected' >/dev/null"
-expect_ok "dvr: upnpc -d removes the mapping" in_ns dvr upnpc -i -d 8081 TCP
+  bash -c "ip netns exec $PFX-dvr upnpc -i ${IGD[*]} -a 198.19.1.10 80 8082 TCP | grep 'is redirected' >/dev/null"
+expect_ok "dvr: upnpc -d removes the mapping" in_ns dvr upnpc -i "${IGD[@]}" -d 8081 TCP
 expect_no "inet: WAN 198.18.0.2:8081 is closed again" get inet http://198.18.0.2:8081/
 
 # --- down ---------------------------------------------------------------------------------------
-pids=$(cat "$STATE"/pids/*.pid | awk '{print $1}')
+# "PID DEV:INODE-of-its-executable" per daemon (the inode stays valid for a deleted file)
+pidlines=$(awk '{print $1}' "$STATE"/pids/*.pid | while read -r p; do echo "$p $(stat -L -c %d:%i /proc/$p/exe)"; done)
 expect_ok "down succeeds" "$lab" down --state "$STATE" --prefix "$PFX"
 alive() { [ -d "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-left=""; for p in $pids; do alive "$p" && left+=" $p"; done
-if [ -z "$left" ]; then ok "down: no recorded pid is alive"; else bad "down: pids still alive:$left"; fi
+# same PID and same executable (PIDs wrap quickly on a busy machine: a bare PID may be reused)
+left=""
+while read -r p e; do
+  [ -n "$p" ] && alive "$p" && [ "$(stat -L -c %d:%i /proc/$p/exe 2>/dev/null)" = "$e" ] && left+=" $p ($(ps -o cmd= -p "$p"))"
+done <<<"$pidlines"
+if [ -z "$left" ]; then ok "down: no recorded daemon is alive"; else bad "down: still alive:$left"; fi
 expect_no "down: no namespace $PFX-* left" bash -c "ip netns list | grep -E '^$PFX-'"
 expect_out "down: the guard route is removed" 0 guard_routes
 expect_no "down: state dir removed" test -e "$STATE"
