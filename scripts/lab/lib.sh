@@ -25,6 +25,8 @@ lab_busybox() {
   mkdir -p "$LAB_CACHE/dl"
   chmod 0777 "$LAB_CACHE/dl"   # apt's _apt user downloads into it
   ( cd "$LAB_CACHE/dl" && rm -f busybox-static_*.deb && apt-get download -q busybox-static >/dev/null 2>&1 ) \
+    || ( apt-get update -qq >/dev/null 2>&1 \
+         && cd "$LAB_CACHE/dl" && apt-get download -q busybox-static >/dev/null 2>&1 ) \
     || { local d; d=$(ls /var/cache/apt/archives/busybox-static_*.deb 2>/dev/null | head -n1)
          [ -n "$d" ] && cp "$d" "$LAB_CACHE/dl/"; } \
     || true
