@@ -12,6 +12,12 @@ extern const ServiceKind kRtspKind;
 extern const ServiceKind kFtpKind;
 extern const ServiceKind kMqttKind;
 extern const ServiceKind kSshKind;
+extern const ServiceKind kUpnpKind;
+extern const ServiceKind kSsdpKind;
+extern const ServiceKind kSnmpKind;
+extern const ServiceKind kWsdKind;
+extern const ServiceKind kCoapKind;
+extern const ServiceKind kEchonetKind;
 
 const std::vector<const ServiceKind*>& service_kinds() {
   static const std::vector<const ServiceKind*> kinds{
@@ -21,6 +27,12 @@ const std::vector<const ServiceKind*>& service_kinds() {
       &kFtpKind,
       &kMqttKind,
       &kSshKind,
+      &kUpnpKind,
+      &kSsdpKind,
+      &kSnmpKind,
+      &kWsdKind,
+      &kCoapKind,
+      &kEchonetKind,
   };
   return kinds;
 }

@@ -341,6 +341,8 @@ Device parse_device(const Reader& r, const YAML::Node& n, const std::string& pat
                                                s.transport == Transport::tcp ? "tcp" : "udp"));
     d.services.push_back(std::move(s));
   }
+  if (find_service(d, "ssdp") && !find_service(d, "upnp"))
+    r.fail(svcs, path + ".services", "an ssdp service needs a upnp service on the device for its LOCATION");
   return d;
 }
 
