@@ -9,12 +9,13 @@
 """
 import ipaddress
 import json
+import re
 import statistics
 import sys
 import xml.etree.ElementTree as ET
 
 COLUMNS = ["case", "round", "tool", "wall_s", "user_s", "sys_s", "maxrss_kib", "found",
-           "truth", "true_pos", "false_pos", "missed", "rc", "open_file"]
+           "truth", "true_pos", "false_pos", "missed", "rc", "open_file", "load1"]
 
 
 def minstd(seed):
@@ -63,8 +64,14 @@ def mamori_open(path):
 
 def nmap_open(path):
     pairs = []
-    root = ET.parse(path).getroot()
-    for host in root.iter("host"):
+    try:
+        hosts = list(ET.parse(path).getroot().iter("host"))
+    except ET.ParseError:
+        # A run stopped early leaves the XML unfinished: keep the hosts it completed.
+        text = open(path).read()
+        hosts = [ET.fromstring(m) for m in re.findall(r"<host[ >].*?</host>", text, re.S)]
+        print(f"benchlib: {path}: incomplete XML, {len(hosts)} hosts finished", file=sys.stderr)
+    for host in hosts:
         addr = next(a.get("addr") for a in host.iter("address") if a.get("addrtype") in ("ipv4", "ipv6"))
         for port in host.iter("port"):
             st = port.find("state")
@@ -78,13 +85,13 @@ def read_set(path):
         return {line.strip() for line in f if line.strip()}
 
 
-def score(case, rnd, tool, timefile, openfile, truthfile, rc):
+def score(case, rnd, tool, timefile, openfile, truthfile, rc, load):
     # timefile: /usr/bin/time -f '%e %U %S %M' (its last line; earlier lines may be notes).
     with open(timefile) as f:
         wall, user, sys_, rss = f.read().split("\n")[-2].split()
     found, truth = read_set(openfile), read_set(truthfile)
     row = [case, rnd, tool, wall, user, sys_, rss, len(found), len(truth), len(found & truth),
-           len(found - truth), len(truth - found), rc, openfile]
+           len(found - truth), len(truth - found), rc, openfile, load]
     print("\t".join(str(x) for x in row))
 
 
@@ -100,8 +107,8 @@ def summary(path):
         if r["case"] not in cases:
             cases.append(r["case"])
     print("| case | tool | runs | wall s (median; all) | CPU user+sys s (median) | max RSS MiB | "
-          "found / truth (FP, missed; worst run) | rc |")
-    print("|---|---|---|---|---|---|---|---|")
+          "found / truth (FP, missed; worst run) | rc | load avg before |")
+    print("|---|---|---|---|---|---|---|---|---|")
     verdicts = []
     for case in cases:
         med = {}
@@ -122,7 +129,8 @@ def summary(path):
                   f"{', '.join(f'{w:.2f}' for w in walls)} | {statistics.median(cpu):.2f} "
                   f"({statistics.median(users):.2f}+{statistics.median(syss):.2f}) | {rss:.1f} | "
                   f"{worst['true_pos']} / {worst['truth']} ({worst['false_pos']}, {worst['missed']}) | "
-                  f"{','.join(sorted({r['rc'] for r in rs}))} |")
+                  f"{','.join(sorted({r['rc'] for r in rs}))} | "
+                  f"{min(float(r['load1']) for r in rs):.1f}-{max(float(r['load1']) for r in rs):.1f} |")
         if "mamori" in med and "nmap" in med:
             all_sets = sets["mamori"] + sets["nmap"]
             same = all(s == all_sets[0] for s in all_sets)

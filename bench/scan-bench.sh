@@ -28,7 +28,9 @@ LIB="$HERE/benchlib.py"
 CASES=a,b,b1,c
 ROUNDS=3
 C_ROUNDS=1
-B_CONCURRENCY=16384   # fits the open-file hard limit of 20000 (mamori keeps 64 + 8/thread spare)
+B_CONCURRENCY=19000   # fits the open-file hard limit of 20000 (mamori keeps 64 + 8/thread spare)
+NMAP_B_RATE=10000     # nmap --min-rate in case b (nmap's default timing needs hours there)
+RUN_CAP=900           # seconds: a run still going then is stopped with SIGINT (rc 124)
 WORK=""
 KEEP_WORK=0
 
@@ -50,6 +52,7 @@ C_PORTS=1-100
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 DO_CLEANUP=0
+DO_BUILD=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) CASES=$2; shift 2 ;;
@@ -57,8 +60,11 @@ while [ $# -gt 0 ]; do
     --c-rounds) C_ROUNDS=$2; shift 2 ;;
     --mamori) MAMORI=$2; shift 2 ;;
     --concurrency) B_CONCURRENCY=$2; shift 2 ;;
+    --nmap-rate) NMAP_B_RATE=$2; shift 2 ;;
+    --run-cap) RUN_CAP=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
+    --build) DO_BUILD=1; shift ;;
     --cleanup) DO_CLEANUP=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "scan-bench: unknown argument $1" >&2; usage 2 ;;
@@ -82,7 +88,12 @@ kill_ns_pids() {  # processes inside a namespace this script created are ours: e
   for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 }
 
-guard_present() { ip -4 route show exact "$GUARD" type unreachable 2>/dev/null | grep -q .; }
+# Our own guard route, told apart from other labs' guards by its metric: each lab removes only
+# its own, so no lab is left unguarded when another one finishes first.
+GUARD_METRIC=4343
+guard_present() {
+  ip -4 route show exact "$GUARD" type unreachable 2>/dev/null | grep -q "metric $GUARD_METRIC\b"
+}
 
 teardown() {
   local rc=$? pid ns
@@ -93,7 +104,7 @@ teardown() {
     ip netns del "$ns" 2>/dev/null || true
   done
   if [ "$ADDED_GUARD" = 1 ]; then
-    ip route del unreachable "$GUARD" 2>/dev/null || true
+    ip route del unreachable "$GUARD" metric "$GUARD_METRIC" 2>/dev/null || true
     rm -f "$GUARD_MARK"
   fi
   if [ -n "$WORK" ] && [ "$KEEP_WORK" = 0 ] && [ -d "$WORK" ] && [ "$WORK_IS_TEMP" = 1 ]; then
@@ -111,7 +122,7 @@ cleanup_leftovers() {
   done
   if [ -e "$GUARD_MARK" ]; then
     log "removing the guard route an earlier run added"
-    ip route del unreachable "$GUARD" 2>/dev/null || true
+    ip route del unreachable "$GUARD" metric "$GUARD_METRIC" 2>/dev/null || true
     rm -f "$GUARD_MARK"
   fi
 }
@@ -132,8 +143,8 @@ del_ns() {
 }
 
 guard_up() {
-  if guard_present; then return; fi
-  ip route add unreachable "$GUARD"
+  if guard_present; then die "a guard route with our metric $GUARD_METRIC exists already"; fi
+  ip route add unreachable "$GUARD" metric "$GUARD_METRIC"
   ADDED_GUARD=1
   : >"$GUARD_MARK"
   guard_present || die "guard route did not take"
@@ -166,12 +177,14 @@ RESULTS=""
 
 # measure CASE ROUND TOOL NS TRUTH -- CMD...: runs CMD under GNU time inside NS, scores it.
 measure() {
-  local case=$1 rnd=$2 tool=$3 ns=$4 truth=$5 rc=0 base open
+  local case=$1 rnd=$2 tool=$3 ns=$4 truth=$5 rc=0 base open load
   shift 6
+  load=$(cut -d' ' -f1 /proc/loadavg)   # other work on the machine skews wall times: keep it
   base="$WORK/$case-$tool-$rnd"
   log "case $case round $rnd: $tool"
   printf '%q ' ip netns exec "$ns" "$@" >"$base.cmd"; echo >>"$base.cmd"
-  ip netns exec "$ns" /usr/bin/time -f '%e %U %S %M' -o "$base.time" "$@" \
+  ip netns exec "$ns" /usr/bin/time -f '%e %U %S %M' -o "$base.time" \
+    timeout -s INT "$RUN_CAP" "$@" \
     >"$base.stdout" 2>"$base.stderr" || rc=$?
   open="$base.open"
   if [ "$tool" = mamori ]; then
@@ -179,8 +192,8 @@ measure() {
   else
     "$PY" "$LIB" nmap-open "$base.xml" >"$open"
   fi
-  "$PY" "$LIB" score "$case" "$rnd" "$tool" "$base.time" "$open" "$truth" "$rc" | tee -a "$RESULTS" |
-    awk -F'\t' '{printf "    wall %s s, user %s s, sys %s s, maxrss %s KiB, found %s of %s (FP %s, missed %s), rc %s\n", $4, $5, $6, $7, $8, $9, $11, $12, $13}' >&2
+  "$PY" "$LIB" score "$case" "$rnd" "$tool" "$base.time" "$open" "$truth" "$rc" "$load" | tee -a "$RESULTS" |
+    awk -F'\t' '{printf "    wall %s s, user %s s, sys %s s, maxrss %s KiB, found %s of %s (FP %s, missed %s), rc %s, load before %s\n", $4, $5, $6, $7, $8, $9, $11, $12, $13, $15}' >&2
 }
 
 mamori_cmd() {  # CASE ROUND TARGET ARGS...
@@ -263,8 +276,10 @@ case_b() {  # CASE BACKLOG
     # shellcheck disable=SC2046
     measure "$case" "$r" mamori "$NS_SCAN" "$WORK/b.truth" -- $(mamori_cmd "$case" "$r" "$B_NET" \
       -p iot --timeout 500ms --retries 1 --concurrency "$B_CONCURRENCY")
+    # shellcheck disable=SC2046
     measure "$case" "$r" nmap "$NS_SCAN" "$WORK/b.truth" -- nmap -sT -n -Pn -p "$ports" \
       --max-retries 1 --initial-rtt-timeout 500ms --max-rtt-timeout 500ms \
+      $([ "$NMAP_B_RATE" = 0 ] || echo --min-rate "$NMAP_B_RATE") \
       -oX "$WORK/$case-nmap-$r.xml" "$B_NET"
     ip netns exec "$NS_TGT" nstat -az TcpExtListenOverflows TcpExtListenDrops 2>/dev/null |
       awk 'NR>1 {printf "    target: %s %s\n", $1, $2}' >&2 || true
@@ -289,6 +304,10 @@ case_c() {
 # ---------------------------------------------------------------- main
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 if [ "$DO_CLEANUP" = 1 ]; then cleanup_leftovers; exit 0; fi
+if [ "$DO_BUILD" = 1 ]; then
+  cmake -S "$ROOT" -B "$ROOT/build/bench" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAMORI_TESTS=OFF >/dev/null
+  cmake --build "$ROOT/build/bench" --target mamori >/dev/null
+fi
 for t in nmap nft ip; do command -v "$t" >/dev/null || die "$t missing: run scripts/install-deps.sh"; done
 [ -x /usr/bin/time ] || die "GNU time missing: run scripts/install-deps.sh"
 [ -x "$PY" ] || die "$PY missing"
@@ -305,8 +324,9 @@ trap teardown EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-printf 'case\tround\ttool\twall_s\tuser_s\tsys_s\tmaxrss_kib\tfound\ttruth\ttrue_pos\tfalse_pos\tmissed\trc\topen_file\n' >"$RESULTS"
-log "mamori: $MAMORI ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')); $(nmap --version | head -1)"
+printf 'case\tround\ttool\twall_s\tuser_s\tsys_s\tmaxrss_kib\tfound\ttruth\ttrue_pos\tfalse_pos\tmissed\trc\topen_file\tload1\n' >"$RESULTS"
+REV="HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), binary of $(date -u -r "$MAMORI" +%Y-%m-%dT%H:%MZ)"
+log "mamori: $MAMORI ($REV); $(nmap --version | head -1)"
 log "work dir: $WORK; $(nproc) cores; open files: $(ulimit -Hn)"
 guard_up
 
@@ -323,7 +343,7 @@ for c in "${want[@]}"; do
 done
 
 echo
-echo "## Scan benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, mamori $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "## Scan benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, mamori $REV"
 echo
 "$PY" "$LIB" summary "$RESULTS"
 echo
