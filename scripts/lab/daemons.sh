@@ -274,7 +274,8 @@ sysServices 72
 EOF
   chmod 0600 "$d/snmpd.conf"
   SNMP_PERSISTENT_DIR=$d/persist start_daemon "$name" /usr/sbin/snmpd udp "$ip" 161 \
-    /usr/sbin/snmpd -f -C -c "$d/snmpd.conf" -Lf "$d/snmpd.log" -p "$d/snmpd.pid"
+    /usr/sbin/snmpd -f -C -c "$d/snmpd.conf" -Lf "$d/snmpd.log" -p "$d/snmpd.pid" -I -smux
+  # (-I -smux: the SMUX sub-agent module would listen on 0.0.0.0:199)
   if [ "$posture" = weak ]; then
     record "$name" "$ip" 161 udp snmp weak net-snmp "$creds" \
       "$(lab_jarr snmp-default-community)" "$(lab_jarr)" "v1/v2c community public (read-only)"
