@@ -270,9 +270,9 @@ do_up() {
   lab_need_cmds ip nft ss /usr/bin/python3 /usr/sbin/miniupnpd apt-get dpkg-deb
   if [ -f "$TOPO" ]; then
     if all_alive; then lab_log "already up ($STATE)"; return 0; fi
-    lab_die "state $STATE exists but the topology is incomplete; run '$0 down --state $STATE' first"
+    lab_die "state $STATE exists but the topology is incomplete; run '$0 down --state $STATE --prefix $P' first"
   fi
-  [ -d "$STATE" ] && lab_die "state dir $STATE exists without a topology (a failed up?); run '$0 down --state $STATE'"
+  [ -d "$STATE" ] && lab_die "state dir $STATE exists without a topology (a failed up?); run '$0 down --state $STATE --prefix $P'"
   BB=$(lab_busybox)
   mkdir -p "$STATE" "$PIDS" "$STATE/router"
   chmod 0755 "$STATE"
