@@ -1,0 +1,39 @@
+// The probe registry: one line per protocol.
+#include "probes/probe.h"
+
+#include "probes/http/http_probe.h"
+#include "probes/ssh/ssh_probe.h"
+
+namespace mamori::probes {
+
+const std::vector<const TcpProbe*>& tcp_probes() {
+  static const std::vector<const TcpProbe*> all = {
+      &ssh_probe(),
+      &http_probe(),
+  };
+  return all;
+}
+
+const std::vector<const UdpProbe*>& udp_probes() {
+  static const std::vector<const UdpProbe*> all = {
+  };
+  return all;
+}
+
+const TcpProbe* find_tcp_probe(std::string_view id) {
+  for (const TcpProbe* p : tcp_probes()) {
+    if (p->info().id == id) return p;
+  }
+  return nullptr;
+}
+
+ServiceObservation make_service(const ProbeContext& ctx, std::string service) {
+  ServiceObservation s;
+  s.ip = ctx.ip;
+  s.port = ctx.port;
+  s.proto = Proto::tcp;
+  s.service = std::move(service);
+  return s;
+}
+
+}  // namespace mamori::probes
