@@ -251,17 +251,25 @@ DeviceObservation classify(const FingerprintCatalog& catalog, const Ip& ip, std:
   std::sort(distinct.begin(), distinct.end(),
             [&](uint32_t a, uint32_t b) { return device_stronger(c.rules[a], c.rules[b]); });
   for (uint32_t ri : distinct) dev.evidence.push_back(c.rules[ri].id);
-  if (best < 0) return dev;
-  dev.category = cats[static_cast<size_t>(best)];
-  dev.confidence = std::clamp(best_score, 0.0, 1.0);
+  if (best >= 0) {
+    dev.category = cats[static_cast<size_t>(best)];
+    dev.confidence = std::clamp(best_score, 0.0, 1.0);
+  }
 
+  // Device facts: from the rules voting for the chosen category, then from rules that vote for
+  // none (device-neutral facts such as an ECHONET manufacturer code); never from rules voting
+  // for another category.
   auto pick = [&](TemplateField f, std::string& out) {
-    for (uint32_t ri : distinct) {
-      if (c.rules[ri].category != dev.category || !c.compiled[ri].has[f]) continue;
-      std::string v = render(c, ri, f, records[static_cast<size_t>(first_record[ri])]);
-      if (v.empty()) continue;
-      out = std::move(v);
-      return;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (uint32_t ri : distinct) {
+        const Rule& r = c.rules[ri];
+        if (!c.compiled[ri].has[f]) continue;
+        if (pass == 0 ? (best < 0 || r.category != dev.category) : !r.category.empty()) continue;
+        std::string v = render(c, ri, f, records[static_cast<size_t>(first_record[ri])]);
+        if (v.empty()) continue;
+        out = std::move(v);
+        return;
+      }
     }
   };
   pick(kVendor, dev.vendor);

@@ -31,7 +31,8 @@ ServiceMatch match_service(const FingerprintCatalog& catalog, const ServiceObser
 //   score(category) = 1 - prod(1 - weight) over the distinct matched rules voting for it;
 //   category = argmax score, ties broken by the single strongest rule, then by the order of
 //   device_categories(); confidence = that score; "unknown" and 0 when no rule voted.
-//   vendor/model/firmware: from the strongest rules voting for the chosen category that set them.
+//   vendor/model/firmware: from the strongest rules voting for the chosen category that set them,
+//   else from the strongest rules that vote for no category (never from another category's).
 //   evidence: ids of every matched rule, strongest first.
 // Values that come from capture groups are cut to kMaxRenderedValue bytes. Thread-safe.
 DeviceObservation classify(const FingerprintCatalog& catalog, const Ip& ip, std::vector<ServiceObservation>& services,

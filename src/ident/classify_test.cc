@@ -22,7 +22,6 @@ ServiceObservation svc(uint16_t port, std::string name, std::map<std::string, st
 const char* kRules = R"(
   - id: openssh
     match: {ssh.version: '^SSH-[\d.]+-OpenSSH_([\w.]+)'}
-    vendor: OpenBSD
     product: OpenSSH
     version: $1
     source: t
@@ -96,7 +95,7 @@ TEST(Classify, EnrichesServicesWithCaptures) {
   DeviceObservation d = classify(cat, Ip{}, s);
   EXPECT_EQ(s[0].product, "OpenSSH");
   EXPECT_EQ(s[0].version, "9.2p1");
-  EXPECT_EQ(s[0].vendor, "OpenBSD");
+  EXPECT_EQ(s[0].vendor, "");
   EXPECT_EQ(s[1].product, "Dropbear sshd");
   EXPECT_EQ(s[1].version, "2019.78");
   EXPECT_EQ(s[1].vendor, "");
@@ -163,6 +162,30 @@ TEST(Classify, VendorComesFromTheWinningCategory) {
   EXPECT_NE(std::find(d.evidence.begin(), d.evidence.end(), "oui-hik"), d.evidence.end());
   // The MAC rule does not enrich services.
   EXPECT_EQ(s[1].vendor, "");
+}
+
+TEST(Classify, DeviceFactsFromNeutralRulesButNotFromOtherCategories) {
+  auto cat = make(std::string(kRules) + R"(
+  - id: echonet-maker
+    match: {echonet.manufacturer: '0x00000B'}
+    vendor: Panasonic
+    source: t
+)");
+  std::vector<ServiceObservation> s = {svc(3610, "echonet", {{"echonet.manufacturer", "0x00000B"}})};
+  DeviceObservation d = classify(cat, Ip{}, s);
+  EXPECT_EQ(d.category, "unknown");
+  EXPECT_EQ(d.vendor, "Panasonic");
+  // A camera rule's vendor does not name a device judged a DVR; the neutral rule does.
+  s = {svc(3610, "echonet", {{"echonet.manufacturer", "0x00000B"}}),
+       svc(80, "http", {{"http.title", "NETSurveillance WEB"}, {"http.server", "App-webs/"}})};
+  d = classify(cat, Ip{}, s);
+  EXPECT_EQ(d.category, "dvr");
+  EXPECT_EQ(d.vendor, "XiongMai");
+  s = {svc(3610, "echonet", {{"echonet.manufacturer", "0x00000B"}}), svc(554, "rtsp", {}),
+       svc(80, "http", {{"http.realm", "DS-2CD2032-I"}})};
+  d = classify(cat, Ip{}, s);
+  EXPECT_EQ(d.category, "network_camera");
+  EXPECT_EQ(d.vendor, "Hikvision");
 }
 
 TEST(Classify, PortIsMatchedWhole) {
