@@ -217,7 +217,7 @@ Expected<std::vector<Fixture>> load_fixtures(const std::string& dir) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
-    auto f = parse_fixtures(ss.str(), p.filename().string());
+    auto f = parse_fixtures(ss.str(), (p.parent_path().filename() / p.filename()).string());
     if (!f) return f.error();
     for (auto& x : *f) all.push_back(std::move(x));
   }
