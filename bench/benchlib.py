@@ -113,7 +113,7 @@ def summary(path):
     for case in cases:
         med = {}
         sets = {}
-        for tool in ("mamori", "nmap"):
+        for tool in ("mamori", "nmap", "floor"):
             rs = [r for r in rows if r["case"] == case and r["tool"] == tool]
             if not rs:
                 continue
@@ -140,6 +140,10 @@ def summary(path):
                             f"(medians {med['nmap']:.2f} s / {med['mamori']:.2f} s); open sets "
                             + ("identical in every run of both tools" if same else
                                f"NOT identical: {same_pairs}/{len(pairs)} round pairs agree"))
+            if "floor" in med:
+                verdicts.append(f"- case {case}: connect-floor (kernel floor, no engine) median "
+                                f"{med['floor']:.2f} s: nmap/floor = {med['nmap'] / med['floor']:.2f}x, "
+                                f"mamori/floor = {med['mamori'] / med['floor']:.2f}x")
         elif "mamori" in med:
             verdicts.append(f"- case {case}: mamori only, median wall {med['mamori']:.2f} s")
     print()

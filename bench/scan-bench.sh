@@ -3,7 +3,7 @@
 # same namespace lab in one run, alternating mamori, nmap, mamori, nmap, ... and reporting the
 # median of each. See bench/README.md for what each case measures and the results.
 #
-#   bench/scan-bench.sh                  # cases a, b, b1 and c, 3 rounds each (c: 1 round)
+#   bench/scan-bench.sh                  # cases a, b, b2 and c, 3 rounds each (b2, c: 1 round)
 #   bench/scan-bench.sh --cases a --rounds 5
 #   bench/scan-bench.sh --cleanup        # remove what an interrupted run left behind
 #
@@ -11,7 +11,11 @@
 #   a   all 65535 TCP ports of 127.0.0.1 in a fresh namespace with 9 listeners
 #   b   the `iot` TCP ports over 198.18.0.0/20 seen through a veth, 1% of the addresses live
 #       (ports 23 and 80 listen, RST elsewhere), the rest drop silently
-#   b1  as b, but the listeners have a backlog of 1, like BusyBox telnetd/httpd
+#   b1  as b, but each device's listeners have a backlog of 1, like BusyBox telnetd/httpd
+#   b2  as b, but ONE listener per port (0.0.0.0:23, 0.0.0.0:80) with backlog 1 serves all live
+#       addresses, as BusyBox telnetd/httpd on AnyIP did in shared/research/peer-baseline.md
+#   a+  with --floor, case a also runs bench/connect-floor.c (4 syscalls a probe, no timeouts):
+#       the kernel's floor for a connect sweep, to tell engine overhead from kernel cost
 #   c   mamori alone, 198.18.0.0/16 x ports 1-100, every address answers RST: peak memory
 #
 # Network safety: every probe runs under `ip netns exec` in namespaces this script creates
@@ -25,8 +29,9 @@ ROOT=$(cd "$HERE/.." && pwd)
 MAMORI=${MAMORI:-$ROOT/build/bench/src/cli/mamori}
 PY=/usr/bin/python3
 LIB="$HERE/benchlib.py"
-CASES=a,b,b1,c
+CASES=a,b,b2,c
 ROUNDS=3
+B2_ROUNDS=1
 C_ROUNDS=1
 B_CONCURRENCY=19000   # fits the open-file hard limit of 20000 (mamori keeps 64 + 8/thread spare)
 NMAP_B_RATE=10000     # nmap --min-rate in case b (nmap's default timing needs hours there)
@@ -49,15 +54,17 @@ A_OPEN_PORTS="1 22 23 80 443 1883 8080 50000 65535"   # 1 and 65535: the edges; 
 C_NET=198.18.0.0/16
 C_PORTS=1-100
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,/^set -euo/{/^set -euo/!p}' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 DO_CLEANUP=0
 DO_BUILD=0
+FLOOR=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) CASES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --c-rounds) C_ROUNDS=$2; shift 2 ;;
+    --b2-rounds) B2_ROUNDS=$2; shift 2 ;;
     --mamori) MAMORI=$2; shift 2 ;;
     --concurrency) B_CONCURRENCY=$2; shift 2 ;;
     --nmap-rate) NMAP_B_RATE=$2; shift 2 ;;
@@ -65,6 +72,7 @@ while [ $# -gt 0 ]; do
     --work) WORK=$2; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
     --build) DO_BUILD=1; shift ;;
+    --floor) FLOOR=1; shift ;;
     --cleanup) DO_CLEANUP=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "scan-bench: unknown argument $1" >&2; usage 2 ;;
@@ -189,6 +197,8 @@ measure() {
   open="$base.open"
   if [ "$tool" = mamori ]; then
     "$PY" "$LIB" mamori-open "$base.jsonl" >"$open"
+  elif [ "$tool" = floor ]; then
+    cp "$base.stdout" "$open"
   else
     "$PY" "$LIB" nmap-open "$base.xml" >"$open"
   fi
@@ -216,6 +226,9 @@ case_a() {
       --timeout 500ms --retries 1)
     measure a "$r" nmap "$NS_LO" "$truth" -- nmap -sT -n -Pn -p 1-65535 --max-retries 1 \
       --initial-rtt-timeout 500ms --max-rtt-timeout 500ms -oX "$WORK/a-nmap-$r.xml" 127.0.0.1
+    if [ "$FLOOR" = 1 ]; then
+      measure a "$r" floor "$NS_LO" "$truth" -- "$WORK/connect-floor" 127.0.0.1 1 65535 2048 2
+    fi
   done
   stop_listeners
   del_ns "$NS_LO"
@@ -267,12 +280,17 @@ b_lab_up() {
   if ip -n "$NS_SCAN" route show default | grep -q .; then die "default route in $NS_SCAN"; fi
 }
 
-case_b() {  # CASE BACKLOG
-  local case=$1 backlog=$2 r ports
+case_b() {  # CASE BACKLOG ROUNDS [shared]
+  local case=$1 backlog=$2 rounds=$3 mode=${4:-per-device} r ports
   ports=$("$MAMORI" scan --dry-run -p iot 127.0.0.1 2>/dev/null | cut -d: -f2 | sort -n | paste -sd,)
   echo "$ports" >"$WORK/b.ports"
-  start_listeners "$NS_TGT" "$case-listeners" --backlog "$backlog" --file "$WORK/b.endpoints"
-  for r in $(seq 1 "$ROUNDS"); do
+  if [ "$mode" = shared ]; then
+    start_listeners "$NS_TGT" "$case-listeners" --backlog "$backlog" $(printf '0.0.0.0:%s ' $B_OPEN_PORTS)
+  else
+    start_listeners "$NS_TGT" "$case-listeners" --backlog "$backlog" --file "$WORK/b.endpoints"
+  fi
+  ip netns exec "$NS_TGT" env NSTAT_HISTORY="$WORK/nstat.hist" nstat -n >/dev/null 2>&1 || true   # counters from here on
+  for r in $(seq 1 "$rounds"); do
     # shellcheck disable=SC2046
     measure "$case" "$r" mamori "$NS_SCAN" "$WORK/b.truth" -- $(mamori_cmd "$case" "$r" "$B_NET" \
       -p iot --timeout 500ms --retries 1 --concurrency "$B_CONCURRENCY")
@@ -281,8 +299,10 @@ case_b() {  # CASE BACKLOG
       --max-retries 1 --initial-rtt-timeout 500ms --max-rtt-timeout 500ms \
       $([ "$NMAP_B_RATE" = 0 ] || echo --min-rate "$NMAP_B_RATE") \
       -oX "$WORK/$case-nmap-$r.xml" "$B_NET"
-    ip netns exec "$NS_TGT" nstat -az TcpExtListenOverflows TcpExtListenDrops 2>/dev/null |
-      awk 'NR>1 {printf "    target: %s %s\n", $1, $2}' >&2 || true
+    # Accept-queue overflows in the target since the previous round (SYNs the kernel dropped).
+    ip netns exec "$NS_TGT" env NSTAT_HISTORY="$WORK/nstat.hist" nstat -z TcpExtListenOverflows 2>/dev/null |
+      awk 'NR>1 {printf "    target: %s %s (mamori + nmap of this round)\n", $1, $2}' |
+      tee -a "$WORK/$case.overflows" >&2 || true
   done
   stop_listeners
 }
@@ -329,14 +349,21 @@ REV="HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), bina
 log "mamori: $MAMORI ($REV); $(nmap --version | head -1)"
 log "work dir: $WORK; $(nproc) cores; open files: $(ulimit -Hn)"
 guard_up
+if [ "$FLOOR" = 1 ]; then
+  cc -O2 -pthread -o "$WORK/connect-floor" "$HERE/connect-floor.c" || die "cannot build connect-floor"
+fi
 
 IFS=, read -ra want <<<"$CASES"
 for c in "${want[@]}"; do
   case "$c" in
     a) case_a ;;
-    b|b1)
+    b|b1|b2)
       if ! ip netns list | grep -q "^$NS_TGT\b"; then b_lab_up; fi
-      if [ "$c" = b ]; then case_b b 4096; else case_b b1 1; fi ;;
+      case "$c" in
+        b) case_b b 4096 "$ROUNDS" ;;
+        b1) case_b b1 1 "$ROUNDS" ;;
+        b2) case_b b2 1 "$B2_ROUNDS" shared ;;
+      esac ;;
     c) case_c ;;
     *) die "unknown case $c" ;;
   esac
