@@ -57,6 +57,10 @@ start_daemon() {
   "$@" >>"$log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid $exe" > "$PIDS/$name.pid"
+  if ! lab_wait_exec "$pid" "$exe"; then
+    echo "---- $log" >&2; tail -n 20 "$log" >&2 || true
+    lab_die "$name: $exe did not start"
+  fi
   if ! lab_wait_listen "$proto" "$ip" "$port" "" 8; then
     echo "---- $log" >&2; tail -n 20 "$log" >&2 || true
     lab_die "$name: $exe did not listen on $proto $ip:$port"

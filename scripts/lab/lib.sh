@@ -58,6 +58,21 @@ lab_pid_alive() {
   esac
 }
 
+# lab_wait_exec PID EXE: right after `cmd &`, PID is still the forked shell (or `ip netns exec`)
+# for a moment; wait (up to 5 s) until it runs EXE, so that a later down/rollback, which only
+# signals a PID running its recorded executable, can stop it. A child that never gets there
+# is killed here (it is our own fresh child) and the call fails.
+lab_wait_exec() {
+  local pid=$1 exe=$2 i
+  for i in $(seq 50); do
+    lab_pid_alive "$pid" "$exe" && return 0
+    lab_pid_alive "$pid" || return 1
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  return 1
+}
+
 # lab_stop_pidfiles FILE...: stops the processes recorded in FILEs (format: "PID EXE_BASENAME",
 # checked against /proc so a reused PID is never hit) and the processes they started (sessions
 # forked by sshd/telnetd...). TERM to all at once, KILL what is left after 5 s.

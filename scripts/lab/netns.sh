@@ -101,7 +101,12 @@ spawn() {
   local name=$1 ns=$2 exe=$3; shift 3
   mkdir -p "$STATE/log"
   ip netns exec "$ns" "$@" >>"$STATE/log/$name.log" 2>&1 </dev/null &
-  echo "$! $exe" > "$PIDS/$name.pid"
+  local pid=$!
+  echo "$pid $exe" > "$PIDS/$name.pid"
+  if ! lab_wait_exec "$pid" "$exe"; then
+    tail -n 20 "$STATE/log/$name.log" >&2 || true
+    lab_die "$name: $exe did not start in $ns"
+  fi
 }
 
 # wait_port NS PROTO PORT NAME: until something listens on PORT in NS (and NAME still runs).
