@@ -227,8 +227,6 @@ Expected<std::vector<Fixture>> load_fixtures(const std::string& dir) {
 std::vector<std::string> check_fixtures(const FingerprintCatalog& catalog, const std::vector<Fixture>& fixtures) {
   std::vector<std::string> out;
   std::map<std::string, std::vector<const Fixture*>> naming;  // rule id -> positive fixtures naming it
-  std::map<std::string, DeviceObservation> results;
-  std::map<std::string, std::vector<ServiceObservation>> enriched;
   std::set<std::string> names;
   for (const auto& f : fixtures) {
     std::string at = f.file + ":" + std::to_string(f.line) + ": " + f.name + ": ";
@@ -279,8 +277,6 @@ std::vector<std::string> check_fixtures(const FingerprintCatalog& catalog, const
         expect("services[" + std::to_string(i) + "]." + k, v, have);
       }
     }
-    enriched[f.name] = std::move(services);
-    results[f.name] = std::move(d);
   }
   // Every rule proves itself: named by a positive fixture that shows what it yields.
   for (const auto& r : catalog.rules()) {
