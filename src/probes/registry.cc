@@ -6,6 +6,7 @@
 #include "probes/mqtt/mqtt_probe.h"
 #include "probes/pjl/pjl_probe.h"
 #include "probes/rtsp/rtsp_probe.h"
+#include "probes/snmp/snmp_probe.h"
 #include "probes/ssh/ssh_probe.h"
 #include "probes/telnet/telnet_probe.h"
 
@@ -26,6 +27,8 @@ const std::vector<const TcpProbe*>& tcp_probes() {
 
 const std::vector<const UdpProbe*>& udp_probes() {
   static const std::vector<const UdpProbe*> all = {
+      &snmp_probe(),     // v2c first; snmp-v1 runs only when v2c drew no answer
+      &snmp_v1_probe(),
   };
   return all;
 }
