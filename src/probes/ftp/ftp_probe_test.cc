@@ -189,5 +189,15 @@ TEST(FtpProbe, EndlessGreetingIsBounded) {
   EXPECT_LE(obs.fields["ftp.greeting"].size(), 1024u);
 }
 
+// Against a real vsftpd on loopback, when given: MAMORI_TEST_FTP=127.0.0.1:2121.
+TEST(FtpRealDaemon, Vsftpd) {
+  auto d = real_daemon("MAMORI_TEST_FTP");
+  if (!d) GTEST_SKIP() << "no MAMORI_TEST_FTP";
+  auto obs = identify(d->second, d->first, net::Millis(1500));
+  EXPECT_EQ(obs.service, "ftp");
+  EXPECT_EQ(obs.fields["ftp.feat_status"], "211");
+  EXPECT_FALSE(obs.fields["ftp.greeting"].empty());
+}
+
 }  // namespace
 }  // namespace mamori::probes

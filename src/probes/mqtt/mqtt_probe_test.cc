@@ -154,5 +154,23 @@ TEST(MqttProbe, IdentifiedOnASilentPort) {
   EXPECT_EQ(obs.fields["mqtt.connack"], "0");
 }
 
+// Against real mosquitto listeners on loopback, when given: MAMORI_TEST_MQTT_ANON=127.0.0.1:18830
+// (allow_anonymous true), MAMORI_TEST_MQTT_AUTH=127.0.0.1:18831 (allow_anonymous false).
+TEST(MqttRealDaemon, MosquittoAnonymousAndNot) {
+  auto anon = real_daemon("MAMORI_TEST_MQTT_ANON");
+  auto auth = real_daemon("MAMORI_TEST_MQTT_AUTH");
+  if (!anon && !auth) GTEST_SKIP() << "no MAMORI_TEST_MQTT_ANON / _AUTH";
+  if (anon) {
+    auto obs = run_probe(mqtt_probe(), anon->second, 0, anon->first);
+    ASSERT_TRUE(obs);
+    EXPECT_EQ(obs->fields["mqtt.connack"], "0");
+  }
+  if (auth) {
+    auto obs = run_probe(mqtt_probe(), auth->second, 0, auth->first);
+    ASSERT_TRUE(obs);
+    EXPECT_EQ(obs->fields["mqtt.connack"], "5");
+  }
+}
+
 }  // namespace
 }  // namespace mamori::probes

@@ -83,7 +83,7 @@ std::optional<RtspResponse> parse_rtsp_response(std::string_view bytes) {
     if (line.empty()) break;
     if ((line.front() == ' ' || line.front() == '\t') && !r.headers.empty()) {  // folded value
       auto& v = r.headers.back().second;
-      if (v.size() < kMaxValue) v += " " + std::string(trim(line).substr(0, kMaxValue - v.size()));
+      if (v.size() + 1 < kMaxValue) v += " " + std::string(trim(line).substr(0, kMaxValue - v.size() - 1));
       continue;
     }
     size_t colon = line.find(':');

@@ -59,6 +59,10 @@ TEST(RtspParse, ResponsesAndBounds) {
   EXPECT_TRUE(cap->complete);
   std::string many = "RTSP/1.0 200 OK\r\n";
   for (int i = 0; i < 500; ++i) many += "X-" + std::to_string(i) + ": " + std::string(2000, 'v') + "\r\n";
+  auto folded = parse_rtsp_response("RTSP/1.0 200 OK\r\nX: " + std::string(1000, 'a') + "\r\n " +
+                                    std::string(1000, 'b') + "\r\n\r\n");  // found by fuzz_probe_rtsp
+  ASSERT_TRUE(folded);
+  EXPECT_EQ(folded->header("x").size(), 1024u);
   auto m = parse_rtsp_response(many + "\r\n");
   ASSERT_TRUE(m);
   EXPECT_LE(m->headers.size(), RtspResponse::kMaxHeaders);

@@ -117,7 +117,11 @@ TelnetReader::TelnetReader() : impl_(std::make_unique<Impl>()) {
           case TELNET_EV_ZMP:
             self->saw_iac_ = true;
             break;
-          default: break;  // warnings and errors: the parser resynchronises on its own
+          case TELNET_EV_ERROR:
+          case TELNET_EV_COMPRESS:
+            self->stream_error_ = true;
+            break;
+          default: break;  // warnings: the parser resynchronises on its own
         }
       },
       0, this);
@@ -236,7 +240,10 @@ class TelnetProbe : public TcpProbe {
     obs.fields["telnet.prompt"] = telnet_prompt_name(r.prompt());
     if (std::string b = r.banner(); !b.empty()) obs.fields["telnet.banner"] = std::move(b);
     if (!r.negotiation().empty()) obs.fields["telnet.negotiation"] = r.negotiation();
-    if (total >= kMaxRead && r.prompt() == TelnetPrompt::none) obs.behaviour = "flood";
+    if (r.prompt() == TelnetPrompt::none) {
+      if (total >= kMaxRead) obs.behaviour = "flood";
+      else if (r.stream_error()) obs.behaviour = "garbage";
+    }
     co_return obs;
   }
 };

@@ -47,6 +47,10 @@ class TelnetReader {
   const std::string& text() const { return text_; }  // data bytes, NULs and ANSI sequences dropped
   TelnetPrompt prompt() const { return detect_telnet_prompt(text_); }
   bool saw_iac() const { return saw_iac_; }  // any Telnet command (IAC ...) arrived
+  // libtelnet reported a broken stream (e.g. an aborted subnegotiation) or the server switched
+  // on MCCP2 compression on its own (libtelnet then inflates; a broken stream ends up dropped).
+  // After that the text may depend on how the bytes were split.
+  bool stream_error() const { return stream_error_; }
   // The options the server asked about, in order: "DO 31 WILL 1 WILL 3" (at most
   // kMaxNegotiations entries).
   const std::string& negotiation() const { return negotiation_; }
@@ -64,6 +68,7 @@ class TelnetReader {
   std::string negotiation_;
   size_t negotiations_ = 0;
   bool saw_iac_ = false;
+  bool stream_error_ = false;
   int esc_ = 0;  // 0 text, 1 after ESC, 2 inside CSI
 };
 

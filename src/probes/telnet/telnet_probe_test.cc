@@ -228,5 +228,25 @@ TEST(TelnetProbe, FloodIsCutAt8KiB) {
   EXPECT_LE(obs.fields["telnet.banner"].size(), 1024u);
 }
 
+// Against real busybox telnetd instances on loopback, when given (see the report / testdata):
+// MAMORI_TEST_TELNET_LOGIN=127.0.0.1:2323 (telnetd -l login), MAMORI_TEST_TELNET_SHELL=... (-l sh).
+TEST(TelnetRealDaemon, BusyboxLoginAndShell) {
+  auto login = real_daemon("MAMORI_TEST_TELNET_LOGIN");
+  auto shell = real_daemon("MAMORI_TEST_TELNET_SHELL");
+  if (!login && !shell) GTEST_SKIP() << "no MAMORI_TEST_TELNET_LOGIN / _SHELL";
+  if (login) {
+    auto obs = identify(login->second, login->first, net::Millis(1500));
+    EXPECT_EQ(obs.service, "telnet");
+    EXPECT_EQ(obs.fields["telnet.prompt"], "login");
+    EXPECT_EQ(obs.fields["telnet.negotiation"], "DO 1 DO 31 WILL 1 WILL 3");
+  }
+  if (shell) {
+    auto obs = identify(shell->second, shell->first, net::Millis(1500));
+    EXPECT_EQ(obs.service, "telnet");
+    EXPECT_EQ(obs.fields["telnet.prompt"], "shell");
+    EXPECT_NE(obs.fields["telnet.banner"].find("BusyBox"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace mamori::probes

@@ -3,7 +3,9 @@
 // common src/probes/testing/ once one exists.
 #pragma once
 
+#include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -120,6 +122,16 @@ inline std::optional<ServiceObservation> run_probe(const TcpProbe& probe, uint16
   auto fut = asio::co_spawn(ioc, task(), asio::use_future);
   ioc.run();
   return fut.get();
+}
+
+// "ip:port" from the environment variable `name` (a real daemon to check against), or nullopt.
+inline std::optional<std::pair<std::string, uint16_t>> real_daemon(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  std::string s(v);
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(s.substr(0, colon), static_cast<uint16_t>(std::stoi(s.substr(colon + 1))));
 }
 
 }  // namespace mamori::probes::testing
