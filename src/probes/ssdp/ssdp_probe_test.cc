@@ -1,0 +1,220 @@
+// The SSDP + UPnP probe against an in-process SSDP responder and HTTP server on 127.0.0.1,
+// answers built from proto::ssdp / proto::upnp's device side and miniupnpd's rootDesc.xml layout.
+#include "probes/ssdp/ssdp_probe.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "probes/snmp/udp_test_util.h"
+#include "proto/ssdp.h"
+#include "proto/upnp.h"
+
+namespace mamori::probes {
+namespace {
+
+namespace ssdp = proto::ssdp;
+namespace upnp = proto::upnp;
+using testing::field;
+using testing::HttpServer;
+using testing::run_udp;
+using testing::UdpResponder;
+
+std::string read_proto_testdata(const std::string& name) {
+  std::ifstream f(std::string(MAMORI_PROTO_TESTDATA_DIR) + "/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* kUuid = "uuid:3ddcd1d3-2380-45f5-b069-00112233445a";
+
+// The M-SEARCH answers of a device whose description is at `location`: one per ST, as
+// miniupnpd sends them for ssdp:all.
+UdpResponder::Handler responder(std::string location,
+                                std::vector<std::string> sts = {"upnp:rootdevice", std::string(upnp::kIgdDevice1),
+                                                                std::string(upnp::kWanIpConnection1)}) {
+  return [=](const std::string& req) -> std::vector<std::string> {
+    auto s = ssdp::parse_search(req);
+    if (!s) return {};
+    std::vector<std::string> out;
+    for (const auto& st : sts) {
+      ssdp::SearchResponse r;
+      r.location = location;
+      r.server = "AsusWRT/386 UPnP/1.1 MiniUPnPd/2.3.0";
+      r.st = st;
+      r.usn = std::string(kUuid) + "::" + st;
+      out.push_back(*ssdp::build_search_response(r));
+    }
+    return out;
+  };
+}
+
+TEST(SsdpProbe, RequestIsUnicastMSearch) {
+  auto s = ssdp::parse_search(testing::request_for(ssdp_probe(), 1900, "127.0.0.9"));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->host, "127.0.0.9:1900");  // the device's own address, not 239.255.255.250
+  EXPECT_EQ(s->st, "ssdp:all");
+  EXPECT_EQ(s->mx, 1);
+}
+
+TEST(SsdpProbe, SameHostUrl) {
+  const Ip v4 = *Ip::parse("127.0.0.1");
+  auto u = same_host_http_url("http://127.0.0.1:49152/rootDesc.xml", v4);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, 49152);
+  EXPECT_EQ(u->path, "/rootDesc.xml");
+  u = same_host_http_url("HTTP://127.0.0.1", v4);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, 80);
+  EXPECT_EQ(u->path, "/");
+  EXPECT_EQ(same_host_http_url("http://127.0.0.1:80?x=1#f", v4)->path, "/?x=1");
+  for (const char* bad : {"http://127.0.0.2/", "http://127.0.0.1.example/", "http://127.0.0.1@198.51.100.1/",
+                          "https://127.0.0.1/", "http://127.0.0.1:0/", "http://127.0.0.1:65536/",
+                          "http://127.0.0.1:8x/", "http://[::ffff:127.0.0.1]/", "http://127.0.0.1/a b",
+                          "ftp://127.0.0.1/", "http://localhost/", "http://127.1/", ""}) {
+    EXPECT_FALSE(same_host_http_url(bad, v4)) << bad;
+  }
+  const Ip v6 = *Ip::parse("::1");
+  u = same_host_http_url("http://[::1]:5000/desc.xml", v6);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, 5000);
+  EXPECT_FALSE(same_host_http_url("http://::1/desc.xml", v6));
+}
+
+TEST(SsdpProbe, IgdDescriptionFromMiniupnpdLayout) {
+  const std::string xml = read_proto_testdata("miniupnpd_rootDesc.xml");
+  ASSERT_FALSE(xml.empty());
+  HttpServer http([&](const std::string& head) {
+    return head.starts_with("GET /rootDesc.xml ") ? testing::http_ok(xml) : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+  });
+  const std::string location = "http://127.0.0.1:" + std::to_string(http.port()) + "/rootDesc.xml";
+  UdpResponder dev(responder(location));
+  ASSERT_TRUE(dev.ok());
+  auto obs = run_udp(ssdp_probe(), dev.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(obs->service, "ssdp");
+  EXPECT_EQ(obs->proto, Proto::udp);
+  EXPECT_EQ(field(*obs, "ssdp.server"), "AsusWRT/386 UPnP/1.1 MiniUPnPd/2.3.0");
+  EXPECT_EQ(field(*obs, "ssdp.st"),
+            "upnp:rootdevice,urn:schemas-upnp-org:device:InternetGatewayDevice:1,"
+            "urn:schemas-upnp-org:service:WANIPConnection:1");
+  EXPECT_EQ(field(*obs, "ssdp.location"), location);
+  EXPECT_EQ(field(*obs, "upnp.fetch"), "ok");
+  EXPECT_EQ(field(*obs, "upnp.udn"), kUuid);
+  EXPECT_EQ(field(*obs, "upnp.device_type"), upnp::kIgdDevice1);
+  EXPECT_EQ(field(*obs, "upnp.friendly_name"), "RT-AC68U");
+  EXPECT_EQ(field(*obs, "upnp.manufacturer"), "ASUSTeK Computer Inc.");
+  EXPECT_EQ(field(*obs, "upnp.model"), "RT-AC68U");
+  EXPECT_EQ(field(*obs, "upnp.model_number"), "386.7");
+  EXPECT_EQ(field(*obs, "upnp.serial"), "00:11:22:33:44:55");
+  EXPECT_EQ(field(*obs, "upnp.igd_service"), upnp::kWanIpConnection1);
+  EXPECT_EQ(field(*obs, "upnp.igd_control"), "/ctl/IPConn");
+  EXPECT_EQ(field(*obs, "upnp.igd_port"), std::to_string(http.port()));
+  ASSERT_EQ(http.requests().size(), 1u);
+  EXPECT_NE(http.requests()[0].find("Host: 127.0.0.1:" + std::to_string(http.port())), std::string::npos);
+}
+
+TEST(SsdpProbe, PlainDeviceHasNoIgdFields) {
+  upnp::Description d;
+  d.root.device_type = "urn:schemas-upnp-org:device:MediaRenderer:1";
+  d.root.friendly_name = "Living room TV";
+  d.root.manufacturer = "Sony Corporation";
+  d.root.model_name = "KJ-55X8500F";
+  d.root.udn = "uuid:00000000-0000-1010-8000-0011223344aa";
+  d.root.services.push_back({"urn:schemas-upnp-org:service:RenderingControl:1", "urn:upnp-org:serviceId:RenderingControl",
+                             "/rcs.xml", "/upnp/control/RenderingControl", "/upnp/event/RenderingControl"});
+  const std::string xml = upnp::build_description(d);
+  HttpServer http([&](const std::string&) { return testing::http_ok(xml); });
+  UdpResponder dev(responder("http://127.0.0.1:" + std::to_string(http.port()) + "/dmr.xml", {"upnp:rootdevice"}));
+  auto obs = run_udp(ssdp_probe(), dev.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.manufacturer"), "Sony Corporation");
+  EXPECT_EQ(field(*obs, "upnp.model"), "KJ-55X8500F");
+  EXPECT_EQ(field(*obs, "upnp.udn"), "uuid:00000000-0000-1010-8000-0011223344aa");  // description wins
+  EXPECT_EQ(field(*obs, "upnp.igd_control"), "<absent>");
+  EXPECT_EQ(field(*obs, "upnp.igd_service"), "<absent>");
+}
+
+TEST(SsdpProbe, NeverFollowsLocationToAnotherHost) {
+  HttpServer http([](const std::string&) { return testing::http_ok("<root/>"); });
+  // Same port, another address: the probe must not fetch it (and the server would not see it:
+  // it listens on 127.0.0.1 only; we check the probe's own decision).
+  UdpResponder dev(responder("http://127.0.0.2:" + std::to_string(http.port()) + "/rootDesc.xml"));
+  auto obs = run_udp(ssdp_probe(), dev.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.fetch"), "offhost");
+  EXPECT_EQ(field(*obs, "upnp.manufacturer"), "<absent>");
+  EXPECT_TRUE(http.requests().empty());
+}
+
+TEST(SsdpProbe, IgdControlUrlOnAnotherHostIsNotRecordedAsPath) {
+  upnp::Description d;
+  d.url_base = "http://198.51.100.7:5000/";
+  d.root.device_type = std::string(upnp::kIgdDevice1);
+  d.root.manufacturer = "Evil";
+  d.root.services.push_back({std::string(upnp::kWanIpConnection1), "id", "/scpd.xml", "/ctl/IPConn", "/evt"});
+  const std::string xml = upnp::build_description(d);
+  HttpServer http([&](const std::string&) { return testing::http_ok(xml); });
+  UdpResponder dev(responder("http://127.0.0.1:" + std::to_string(http.port()) + "/d.xml"));
+  auto obs = run_udp(ssdp_probe(), dev.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.igd_service"), upnp::kWanIpConnection1);
+  EXPECT_EQ(field(*obs, "upnp.igd_control_url"), "http://198.51.100.7:5000/ctl/IPConn");
+  EXPECT_EQ(field(*obs, "upnp.igd_control"), "<absent>");
+}
+
+TEST(SsdpProbe, DescriptionFailures) {
+  HttpServer notfound([](const std::string&) { return std::string("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"); });
+  UdpResponder dev1(responder("http://127.0.0.1:" + std::to_string(notfound.port()) + "/x.xml"));
+  auto obs = run_udp(ssdp_probe(), dev1.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.fetch"), "http 404");
+
+  HttpServer xxe([](const std::string&) {
+    return testing::http_ok("<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><root><device>"
+                            "<friendlyName>&x;</friendlyName></device></root>");
+  });
+  UdpResponder dev2(responder("http://127.0.0.1:" + std::to_string(xxe.port()) + "/x.xml"));
+  obs = run_udp(ssdp_probe(), dev2.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.fetch"), "bad_description");
+  EXPECT_EQ(field(*obs, "upnp.friendly_name"), "<absent>");
+
+  HttpServer garbage([](const std::string&) { return std::string("\x16\x03\x01garbage", 10); });
+  UdpResponder dev3(responder("http://127.0.0.1:" + std::to_string(garbage.port()) + "/x.xml"));
+  obs = run_udp(ssdp_probe(), dev3.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.fetch"), "failed");
+
+  // Nothing listens there (the HTTP server is gone).
+  uint16_t closed_port;
+  {
+    HttpServer gone([](const std::string&) { return std::string(); });
+    closed_port = gone.port();
+  }
+  UdpResponder dev4(responder("http://127.0.0.1:" + std::to_string(closed_port) + "/x.xml"));
+  obs = run_udp(ssdp_probe(), dev4.port());
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.fetch"), "failed");
+}
+
+TEST(SsdpProbe, GarbageTruncatedAndOversizedAnswers) {
+  UdpResponder garbage([](const std::string&) {
+    return std::vector<std::string>{"HTTP/1.", std::string(64, '\0'), "HTTP/1.1 404 Not Found\r\n\r\n",
+                                    "M-SEARCH * HTTP/1.1\r\nHOST: 1.2.3.4:1900\r\n\r\n"};
+  });
+  EXPECT_FALSE(run_udp(ssdp_probe(), garbage.port()));
+  UdpResponder huge([](const std::string&) {
+    return std::vector<std::string>{"HTTP/1.1 200 OK\r\nST: upnp:rootdevice\r\nX: " + std::string(9000, 'a') + "\r\n\r\n"};
+  });
+  EXPECT_FALSE(run_udp(ssdp_probe(), huge.port()));
+  UdpResponder injected([](const std::string&) {
+    return std::vector<std::string>{"HTTP/1.1 200 OK\r\nST: a\x01\x02\r\nLOCATION: http://127.0.0.1:1/\r\n\r\n"};
+  });
+  EXPECT_FALSE(run_udp(ssdp_probe(), injected.port()));  // control bytes in a header: refused
+}
+
+}  // namespace
+}  // namespace mamori::probes
