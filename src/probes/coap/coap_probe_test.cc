@@ -154,3 +154,29 @@ TEST(CoapProbe, GarbageTruncatedOversizedAndForeignAnswers) {
 
 }  // namespace
 }  // namespace mamori::probes
+
+namespace mamori::probes {
+namespace {
+
+// Real libcoap (coap-server-notls 4.3.1, package libcoap3-bin) on 127.0.0.1, started and ended
+// by PID here; no -g, so it joins no multicast group. Skipped when not installed.
+TEST(CoapRealServer, Libcoap) {
+  const char* exe = "/usr/bin/coap-server-notls";
+  if (access(exe, X_OK) != 0) GTEST_SKIP() << "coap-server-notls not installed";
+  const uint16_t port = testing::free_udp_port("127.0.0.1");
+  std::optional<ServiceObservation> obs;
+  {
+    testing::ChildProcess server({exe, "-A", "127.0.0.1", "-p", std::to_string(port)});
+    ASSERT_TRUE(server.started());
+    obs = testing::retry([&] { return run_udp(coap_probe(), port, "127.0.0.1", net::Millis(250)); });
+  }
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(obs->service, "coap");
+  EXPECT_EQ(field(*obs, "coap.code"), "2.05");
+  EXPECT_EQ(field(*obs, "coap.content_format"), "40");
+  // libcoap's example server lists its root and clock resources.
+  EXPECT_NE(field(*obs, "coap.resources").find("/time"), std::string::npos) << field(*obs, "coap.resources");
+}
+
+}  // namespace
+}  // namespace mamori::probes

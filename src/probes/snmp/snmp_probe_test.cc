@@ -160,3 +160,47 @@ TEST(SnmpProbe, IdentifyFallsBackToV1) {
 
 }  // namespace
 }  // namespace mamori::probes
+
+namespace mamori::probes {
+namespace {
+
+// Real net-snmp (snmpd 5.9) on 127.77.0.40 with a temporary config, started and ended by PID
+// here (-I -smux: no SMUX listener on 0.0.0.0:199). Skipped when snmpd is not installed.
+TEST(SnmpRealDaemon, NetSnmpAnswersV2cAndV1) {
+  if (access("/usr/sbin/snmpd", X_OK) != 0) GTEST_SKIP() << "snmpd not installed";
+  const std::string ip = "127.77.0.40";
+  const uint16_t port = testing::free_udp_port(ip);
+  if (port == 0) GTEST_SKIP() << "cannot use " << ip;
+  auto dir = std::filesystem::temp_directory_path() / ("mamori-snmpd-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "persist");
+  {
+    std::ofstream conf(dir / "snmpd.conf");
+    conf << "agentAddress udp:" << ip << ":" << port << "\n"
+         << "rocommunity public default\n"
+         << "sysName mamori-probe-test\n"
+         << "sysDescr Linux mamori-probe-test 4.9.37 armv7l\n";
+  }
+  std::optional<ServiceObservation> v2c, v1;
+  {
+    testing::ChildProcess snmpd({"/usr/sbin/snmpd", "-f", "-C", "-c", (dir / "snmpd.conf").string(), "-Lf",
+                                 (dir / "snmpd.log").string(), "-I", "-smux"},
+                                {{"SNMP_PERSISTENT_DIR", (dir / "persist").string()}});
+    ASSERT_TRUE(snmpd.started());
+    v2c = testing::retry([&] { return run_udp(snmp_probe(), port, ip, net::Millis(250)); });
+    v1 = run_udp(snmp_v1_probe(), port, ip, net::Millis(500));
+  }
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(v2c);
+  EXPECT_EQ(field(*v2c, "snmp.sysdescr"), "Linux mamori-probe-test 4.9.37 armv7l");
+  EXPECT_EQ(field(*v2c, "snmp.sysobjectid"), "1.3.6.1.4.1.8072.3.2.10");  // net-snmp on Linux
+  EXPECT_EQ(field(*v2c, "snmp.sysname"), "mamori-probe-test");
+  EXPECT_EQ(field(*v2c, "snmp.community"), "public");
+  EXPECT_EQ(field(*v2c, "snmp.version"), "2c");
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(field(*v1, "snmp.version"), "1");
+  EXPECT_EQ(field(*v1, "snmp.sysname"), "mamori-probe-test");
+  EXPECT_EQ(field(*v1, "snmp.error"), "<absent>");
+}
+
+}  // namespace
+}  // namespace mamori::probes

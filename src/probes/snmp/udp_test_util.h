@@ -11,6 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/asio.hpp>
 
 #include "probes/identify.h"
@@ -175,6 +183,60 @@ inline std::optional<ServiceObservation> identify_udp_at(const std::string& ip, 
 inline std::string request_for(const UdpProbe& probe, uint16_t port, const std::string& ip = "127.0.0.1") {
   asio::io_context ioc;
   return probe.request(context(ioc, ip, port));
+}
+
+// A real daemon for a test: started with fork+exec, ended by its PID (SIGTERM, then SIGKILL)
+// when the object goes away. Never touches any other process.
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> argv, std::vector<std::pair<std::string, std::string>> env = {}) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~ChildProcess() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 50; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      usleep(20000);
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// A UDP port on `address` that was free a moment ago.
+inline uint16_t free_udp_port(const std::string& address) {
+  asio::io_context ioc;
+  asio::ip::udp::socket s(ioc);
+  boost::system::error_code ec;
+  asio::ip::udp::endpoint ep(asio::ip::make_address(address), 0);
+  s.open(ep.protocol(), ec);
+  if (!ec) s.bind(ep, ec);
+  return ec ? 0 : s.local_endpoint().port();
+}
+
+// Retries `run` until it yields an observation (a daemon that is still starting), at most `tries`
+// times, 100 ms apart.
+template <class F>
+std::optional<ServiceObservation> retry(F run, int tries = 40) {
+  for (int i = 0; i < tries; ++i) {
+    if (auto obs = run()) return obs;
+    usleep(100000);  // a refused port answers at once: give the daemon time to bind
+  }
+  return std::nullopt;
 }
 
 inline std::string field(const ServiceObservation& obs, const std::string& key) {
