@@ -5,7 +5,7 @@
 // TXT/SRV records when the responder adds them. Fields (comma-separated, bounded):
 //   mdns.services   "_http._tcp.local,_ipp._tcp.local"  (service types)
 //   mdns.instances  "Brother HL-L2350DW._ipp._tcp.local,..."
-//   mdns.txt        TXT strings of the instances, "key=value;key=value" per record, printable
+//   mdns.txt        TXT records in the answers (instances, _device-info): "k=v;k=v" each, printable
 //   mdns.hostname   the first SRV target ("brother.local")
 // Any well-formed DNS response is an mDNS responder: service "mdns" even when it lists nothing.
 #pragma once
