@@ -204,3 +204,25 @@ TEST(SnmpRealDaemon, NetSnmpAnswersV2cAndV1) {
 
 }  // namespace
 }  // namespace mamori::probes
+
+namespace mamori::probes {
+namespace {
+
+// The UDP probes of issue 4 are registered, each on its home port, in the order identify_udp
+// relies on (snmp v2c before v1).
+TEST(UdpRegistry, ProbesAndHomePorts) {
+  std::vector<std::pair<std::string, uint16_t>> got;
+  for (const UdpProbe* p : udp_probes()) {
+    EXPECT_EQ(p->info().transport, Proto::udp) << p->info().id;
+    for (uint16_t port : p->info().default_ports) got.emplace_back(p->info().id, port);
+  }
+  const std::vector<std::pair<std::string, uint16_t>> want = {
+      {"snmp", 161}, {"snmp-v1", 161}, {"coap", 5683}, {"echonet", 3610}, {"mdns", 5353}, {"ssdp", 1900}, {"wsd", 3702}};
+  for (const auto& w : want) EXPECT_NE(std::find(got.begin(), got.end(), w), got.end()) << w.first;
+  auto v2c = std::find(got.begin(), got.end(), want[0]);
+  auto v1 = std::find(got.begin(), got.end(), want[1]);
+  EXPECT_LT(v2c, v1);
+}
+
+}  // namespace
+}  // namespace mamori::probes
