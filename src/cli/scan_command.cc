@@ -11,6 +11,9 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,6 +24,9 @@
 #include "core/target_spec.h"
 #include "core/units.h"
 #include "engine/tcp_sweep.h"
+#include "ident/catalog.h"
+#include "ident/classify.h"
+#include "pipeline/identify_stage.h"
 #include "report/records.h"
 #include "report/writers.h"
 
@@ -47,6 +53,9 @@ struct ScanArgs {
   bool resolve_all = false;
   bool dry_run = false;
   bool no_progress = false;
+  std::string probe_timeout = "3s";
+  std::string banner_wait = "1500ms";
+  unsigned host_concurrency = 64;
 };
 
 // The stages of the pipeline in order. Only those marked available run in this version.
@@ -55,7 +64,7 @@ struct StageInfo {
   bool available;
 };
 constexpr StageInfo kStages[] = {
-    {"ports", true}, {"identify", false}, {"audit", false}, {"judge", false}, {"record", false}};
+    {"ports", true}, {"identify", true}, {"audit", false}, {"judge", false}, {"record", false}};
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "mamori scan: %s\n", message.c_str());
@@ -102,29 +111,50 @@ Expected<ShardSpec> parse_shard(const std::string& text) {
   return ShardSpec{i - 1, n};
 }
 
-// Fans sweep results out to the JSONL and table writers.
-class ScanOutput : public ScanObserver {
+// Fans results out to the JSONL and table writers, and hands swept hosts to the identify
+// stage when it runs.
+class ScanOutput : public ScanObserver, public IdentifySink {
  public:
   ScanOutput(std::string scan_id, const Targets& targets, JsonlWriter* jsonl, TableWriter* table)
       : scan_id_(std::move(scan_id)), targets_(targets), jsonl_(jsonl), table_(table) {}
+  void set_identify(IdentifyStage* stage) { identify_ = stage; }
 
+  // ScanObserver (sweep threads).
   void on_port(const PortObservation& p) override {
-    if (jsonl_ == nullptr) return;
-    auto it = targets_.names.find(p.ip.value());
-    jsonl_->write(port_record(scan_id_, p, it == targets_.names.end() ? "" : it->second));
+    if (jsonl_ != nullptr) jsonl_->write(port_record(scan_id_, p, name_of(p.ip)));
   }
   void on_host(HostObservation&& host) override {
     if (!host.open.empty()) hosts_with_open_.fetch_add(1, std::memory_order_relaxed);
-    if (table_ != nullptr && !host.open.empty()) table_->write_host(host);
+    if (identify_ != nullptr) {
+      identify_->submit(std::move(host));
+    } else if (table_ != nullptr && !host.open.empty()) {
+      table_->write_host(host);
+    }
+  }
+  // IdentifySink (identify thread).
+  void on_service(const ServiceObservation& s) override {
+    if (jsonl_ != nullptr) jsonl_->write(service_record(scan_id_, s));
+  }
+  void on_device(const DeviceObservation& d, const std::vector<ServiceObservation>& services) override {
+    devices_.fetch_add(1, std::memory_order_relaxed);
+    if (jsonl_ != nullptr) jsonl_->write(device_record(scan_id_, d, name_of(d.ip)));
+    if (table_ != nullptr) table_->write_device(d, services);
   }
   uint64_t hosts_with_open() const { return hosts_with_open_.load(); }
+  uint64_t devices() const { return devices_.load(); }
 
  private:
+  std::string name_of(Ip ip) const {
+    auto it = targets_.names.find(ip.value());
+    return it == targets_.names.end() ? "" : it->second;
+  }
   std::string scan_id_;
   const Targets& targets_;
   JsonlWriter* jsonl_;
   TableWriter* table_;
+  IdentifyStage* identify_ = nullptr;
   std::atomic<uint64_t> hosts_with_open_{0};
+  std::atomic<uint64_t> devices_{0};
 };
 
 // Waits for SIGINT/SIGTERM on a thread of its own and calls on_signal (first signal: stop
@@ -206,6 +236,15 @@ class Progress {
   std::thread thread_;
 };
 
+// The device classifier over the fingerprint catalog in data/fingerprints.
+Expected<Classifier> make_classifier() {
+  auto catalog = ident::FingerprintCatalog::load(data_dir() + "/fingerprints");
+  if (!catalog) return catalog.error();
+  return Classifier([cat = std::move(*catalog)](Ip ip, std::vector<ServiceObservation>& services) {
+    return ident::classify(cat, ip, services);
+  });
+}
+
 int dry_run(const Targets& targets, const PortList& ports, uint64_t seed, ShardSpec shard) {
   Dispatcher d(targets.set, ports.tcp, seed, shard);
   std::string buf;
@@ -279,14 +318,23 @@ int run_scan(ScanArgs& a) {
   if (a.format != "auto" && a.format != "jsonl" && a.format != "table") {
     return usage_error("invalid format '" + a.format + "': expected auto, jsonl or table");
   }
-  if (ports->tcp.empty()) {
+  const bool identify_on = std::find(stages->begin(), stages->end(), "identify") != stages->end();
+  const bool sweep_on = std::find(stages->begin(), stages->end(), "ports") != stages->end();
+  if (identify_on && !sweep_on && !ports->tcp.empty()) {
+    return usage_error("the identify stage needs the ports stage to find open TCP ports");
+  }
+  if (ports->tcp.empty() && !identify_on) {
     return usage_error("no TCP ports to sweep: UDP ports (" + ports->str() +
-                       ") are probed by the identify stage, which this version does not have yet");
+                       ") are probed by the identify stage; add it to --stages");
   }
-  if (!ports->udp.empty()) {
-    std::fprintf(stderr, "mamori scan: note: UDP ports are left to the identify stage, which this "
-                         "version does not have yet; sweeping the TCP ports only\n");
+  if (!ports->udp.empty() && !identify_on) {
+    std::fprintf(stderr, "mamori scan: note: UDP ports are probed by the identify stage, which "
+                         "is not in --stages; sweeping the TCP ports only\n");
   }
+  auto probe_timeout = parse_duration(a.probe_timeout);
+  if (!probe_timeout) return usage_error(probe_timeout.error().message);
+  auto banner_wait = parse_duration(a.banner_wait);
+  if (!banner_wait) return usage_error(banner_wait.error().message);
   if (a.dry_run) return dry_run(targets, *ports, seed, shard);
 
   // Output.
@@ -325,35 +373,85 @@ int run_scan(ScanArgs& a) {
 
   ScanOutput out(scan_id, targets, jsonl.get(), table.get());
   const auto t0 = std::chrono::steady_clock::now();
-  bool complete = false;
-  uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0;
+  bool complete = true;
+  uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0, services = 0;
   {
-    // The sweep (and its threads) is created after the signal mask is set, so only the watcher
-    // receives SIGINT/SIGTERM.
-    std::unique_ptr<TcpSweep> sweep;
-    SignalWatcher signals([&sweep] {
-      if (sweep) sweep->stop();
+    std::unique_ptr<IdentifyStage> identify;
+    if (identify_on) {
+      IdentifyOptions iopt;
+      iopt.host_concurrency = std::max(1u, a.host_concurrency);
+      iopt.limits.connect = *probe_timeout;
+      iopt.limits.io = *probe_timeout;
+      iopt.banner_wait = *banner_wait;
+      iopt.udp_ports = ports->udp;
+      auto classifier = make_classifier();
+      if (!classifier) {
+        std::fprintf(stderr, "mamori scan: fingerprint catalog: %s\n", classifier.error().message.c_str());
+        return kExitFailure;
+      }
+      identify = std::make_unique<IdentifyStage>(iopt, std::move(*classifier), out);
+      out.set_identify(identify.get());
+    }
+    // Threads are created after the watcher blocks the signals, so only it receives them.
+    std::atomic<TcpSweep*> sweep_ptr{nullptr};
+    std::atomic<IdentifyStage*> identify_ptr{identify.get()};
+    SignalWatcher signals([&sweep_ptr, &identify_ptr] {
+      if (auto* s = sweep_ptr.load()) s->stop();
+      if (auto* i = identify_ptr.load()) i->stop();
     });
-    sweep = std::make_unique<TcpSweep>(targets.set, sopt, out);
-    if (sopt.concurrency > sweep->lanes_total() && sweep->lanes_total() < sweep->estimated_probes()) {
-      std::fprintf(stderr, "mamori scan: note: concurrency capped at %u sockets by the open-file limit\n",
-                   sweep->lanes_total());
+    if (!ports->tcp.empty()) {
+      TcpSweep sweep(targets.set, sopt, out);
+      sweep_ptr.store(&sweep);
+      if (signals.interrupted()) sweep.stop();
+      if (sopt.concurrency > sweep.lanes_total() && sweep.lanes_total() < sweep.estimated_probes()) {
+        std::fprintf(stderr, "mamori scan: note: concurrency capped at %u sockets by the open-file limit\n",
+                     sweep.lanes_total());
+      }
+      {
+        Progress progress(sweep, !a.no_progress && isatty(STDERR_FILENO) != 0);
+        complete = sweep.run();
+      }
+      sweep_ptr.store(nullptr);
+      const auto& c = sweep.counters();
+      attempts = c.attempts.load();
+      open = c.open.load();
+      hosts_done = c.hosts_done.load();
+      local_errors = c.local_errors.load();
+    } else {
+      // UDP only: every target goes straight to identification.
+      std::vector<uint16_t> none = {0};
+      Dispatcher d(targets.set, none, seed, shard);
+      while (auto chunk = d.next_chunk()) {
+        if (signals.interrupted()) break;
+        HostObservation h;
+        h.ip = chunk->host->ip;
+        h.assume_alive = true;
+        identify->submit(std::move(h));
+        ++hosts_done;
+      }
     }
-    {
-      Progress progress(*sweep, !a.no_progress && isatty(STDERR_FILENO) != 0);
-      complete = sweep->run();
+    if (identify) {
+      identify->close();
+      identify->wait();
+      services = identify->services_found();
     }
-    const auto& c = sweep->counters();
-    attempts = c.attempts.load();
-    open = c.open.load();
-    hosts_done = c.hosts_done.load();
-    local_errors = c.local_errors.load();
     complete = complete && !signals.interrupted();
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (jsonl) {
-    ScanEndInfo end{scan_id, targets.tokens, ports->str(), complete, hosts_done, open,
-                    std::round(secs * 1000) / 1000, attempts};
+    ScanEndInfo end;
+    end.scan_id = scan_id;
+    end.targets = targets.tokens;
+    end.ports = ports->str();
+    end.complete = complete;
+    end.hosts_scanned = hosts_done;
+    end.ports_open = open;
+    end.duration_s = std::round(secs * 1000) / 1000;
+    end.packets_sent = attempts;
+    if (identify_on) {
+      end.services = services;
+      end.devices = out.devices();
+    }
     jsonl->write(scan_end_record(end));
   }
   if (table) table->write_summary(out.hosts_with_open(), open, secs, complete);
@@ -369,7 +467,7 @@ int run_scan(ScanArgs& a) {
 
 Command add_scan_command(CLI::App& app) {
   auto a = std::make_shared<ScanArgs>();
-  auto* cmd = app.add_subcommand("scan", "Scan targets: sweep TCP ports (later: identify, audit, judge, record)");
+  auto* cmd = app.add_subcommand("scan", "Scan targets: sweep TCP ports, identify services and devices (later: audit, judge, record)");
   cmd->add_option("TARGETS", a->targets,
                   "Addresses, CIDR blocks, ranges (a-b), host names, @file lists")
       ->required();
@@ -394,6 +492,12 @@ Command add_scan_command(CLI::App& app) {
   cmd->add_option("--stages", a->stages,
                   "Stages to run: ports (sweep), identify, audit, judge, record (default: all available)");
   cmd->add_option("--vantage", a->vantage, "Where this scan runs from: inside, outside or a name");
+  cmd->add_option("--probe-timeout", a->probe_timeout,
+                  "identify: deadline per connect and per read of a probe")->capture_default_str();
+  cmd->add_option("--banner-wait", a->banner_wait,
+                  "identify: how long to wait for a service to speak first")->capture_default_str();
+  cmd->add_option("--host-concurrency", a->host_concurrency,
+                  "identify: hosts identified at once")->capture_default_str();
   cmd->add_flag("--all-states", a->all_states, "Also report closed and filtered ports");
   cmd->add_flag("--resolve-all", a->resolve_all, "Scan every address of a host name, not just the first");
   cmd->add_flag("--dry-run", a->dry_run, "Print the probes in order (ip:port) without sending anything");

@@ -31,6 +31,7 @@ struct HostObservation {
   uint32_t closed = 0;
   uint32_t filtered = 0;
   bool complete = true;  // false: the scan stopped before every port was probed
+  bool assume_alive = false;  // probe UDP even without a TCP answer (UDP-only scans)
 };
 
 // What identification learned about one service. `fields` holds the raw evidence under stable,

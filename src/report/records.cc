@@ -39,7 +39,7 @@ nlohmann::json scan_start_record(const ScanStartInfo& info) {
 }
 
 nlohmann::json scan_end_record(const ScanEndInfo& info) {
-  return {{"type", "scan"},
+  nlohmann::json j = {{"type", "scan"},
           {"scan_id", info.scan_id},
           {"phase", "end"},
           {"time", rfc3339_now()},
@@ -52,6 +52,9 @@ nlohmann::json scan_end_record(const ScanEndInfo& info) {
             {"ports_open", info.ports_open},
             {"duration_s", info.duration_s},
             {"packets_sent", info.packets_sent}}}};
+  if (info.services) j["stats"]["services"] = *info.services;
+  if (info.devices) j["stats"]["devices"] = *info.devices;
+  return j;
 }
 
 nlohmann::json port_record(const std::string& scan_id, const PortObservation& p,
@@ -63,6 +66,37 @@ nlohmann::json port_record(const std::string& scan_id, const PortObservation& p,
                       {"proto", proto_name(p.proto)},
                       {"state", port_state_name(p.state)},
                       {"rtt_ms", static_cast<double>(static_cast<int64_t>(p.rtt_ms * 1000)) / 1000}};
+  if (!hostname.empty()) j["hostname"] = hostname;
+  return j;
+}
+
+nlohmann::json service_record(const std::string& scan_id, const ServiceObservation& s) {
+  nlohmann::json j = {{"type", "service"}, {"scan_id", scan_id}, {"ip", s.ip.str()},
+                      {"port", s.port},    {"proto", proto_name(s.proto)}, {"service", s.service},
+                      {"tls", s.tls},      {"behaviour", s.behaviour}};
+  if (!s.product.empty()) j["product"] = s.product;
+  if (!s.version.empty()) j["version"] = s.version;
+  if (!s.vendor.empty()) j["vendor"] = s.vendor;
+  if (auto it = s.fields.find("banner"); it != s.fields.end()) j["banner"] = it->second;
+  nlohmann::json ev = nlohmann::json::object();
+  for (const auto& [k, v] : s.fields) {
+    if (k != "banner") ev[k] = v;
+  }
+  if (!ev.empty()) j["evidence"] = ev;
+  return j;
+}
+
+nlohmann::json device_record(const std::string& scan_id, const DeviceObservation& d,
+                             const std::string& hostname) {
+  nlohmann::json j = {{"type", "device"},
+                      {"scan_id", scan_id},
+                      {"ip", d.ip.str()},
+                      {"category", d.category},
+                      {"confidence", static_cast<double>(static_cast<int64_t>(d.confidence * 1000)) / 1000}};
+  if (!d.vendor.empty()) j["vendor"] = d.vendor;
+  if (!d.model.empty()) j["model"] = d.model;
+  if (!d.firmware.empty()) j["firmware"] = d.firmware;
+  if (!d.evidence.empty()) j["evidence"] = d.evidence;
   if (!hostname.empty()) j["hostname"] = hostname;
   return j;
 }

@@ -2,6 +2,7 @@
 // returns one object; writers put one per line.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ struct ScanEndInfo {
   uint64_t ports_open = 0;
   double duration_s = 0;
   uint64_t packets_sent = 0;
+  std::optional<uint64_t> services;  // when the identify stage ran
+  std::optional<uint64_t> devices;
 };
 
 nlohmann::json scan_start_record(const ScanStartInfo& info);
@@ -45,5 +48,9 @@ nlohmann::json scan_end_record(const ScanEndInfo& info);
 // hostname: the name the address came from, or empty.
 nlohmann::json port_record(const std::string& scan_id, const PortObservation& p,
                            const std::string& hostname);
+
+nlohmann::json service_record(const std::string& scan_id, const ServiceObservation& s);
+nlohmann::json device_record(const std::string& scan_id, const DeviceObservation& d,
+                             const std::string& hostname);
 
 }  // namespace mamori

@@ -35,6 +35,42 @@ void TableWriter::write_host(const HostObservation& host) {
   std::fflush(out_);
 }
 
+void TableWriter::write_device(const DeviceObservation& device,
+                               const std::vector<ServiceObservation>& services) {
+  std::string out;
+  std::string name;
+  if (names_ != nullptr) {
+    if (auto it = names_->find(device.ip.value()); it != names_->end()) name = " (" + it->second + ")";
+  }
+  std::string who = device.vendor;
+  if (!device.model.empty()) who += (who.empty() ? "" : " ") + device.model;
+  out += fmt::format("{}{}  {} ({:.0f}%)  {}\n", device.ip.str(), name, device.category,
+                     device.confidence * 100, who);
+  out += fmt::format("  {:<11} {:<10} {:<28} {}\n", "PORT", "SERVICE", "PRODUCT", "EVIDENCE");
+  for (const ServiceObservation& s : services) {
+    std::string product = s.product;
+    if (!s.version.empty()) product += " " + s.version;
+    if (!s.vendor.empty() && product.find(s.vendor) == std::string::npos) product = s.vendor + " " + product;
+    std::string ev;
+    for (const char* key : {"http.title", "http.realm", "http.auth", "rtsp.auth", "telnet.prompt",
+                            "mqtt.connack", "snmp.sysdescr", "upnp.model", "echonet.classes"}) {
+      if (auto it = s.fields.find(key); it != s.fields.end() && !it->second.empty()) {
+        std::string_view k = key;
+        ev += fmt::format("{}{}={}", ev.empty() ? "" : " ", k.substr(k.find('.') + 1),
+                          it->second.substr(0, 40));
+      }
+    }
+    if (ev.empty() && s.behaviour != "ok") ev = s.behaviour;
+    out += fmt::format("  {:<11} {:<10} {:<28} {}\n",
+                       fmt::format("{}/{}", s.port, proto_name(s.proto)), s.service,
+                       product.substr(0, 28), ev);
+  }
+  out += "\n";
+  std::lock_guard lock(mu_);
+  std::fputs(out.c_str(), out_);
+  std::fflush(out_);
+}
+
 void TableWriter::write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete) {
   std::lock_guard lock(mu_);
   std::fprintf(out_, "%s: %llu host(s) with open ports, %llu open port(s) in %.2f s\n",

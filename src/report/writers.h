@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,8 @@ class TableWriter {
   TableWriter(std::FILE* out, const PortCatalog* catalog, const std::map<u128, std::string>* names)
       : out_(out), catalog_(catalog), names_(names) {}
   void write_host(const HostObservation& host);
+  // A device with its identified services (the identify stage's view of a host).
+  void write_device(const DeviceObservation& device, const std::vector<ServiceObservation>& services);
   void write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete);
 
  private:
