@@ -376,6 +376,13 @@ int run_scan(ScanArgs& a) {
   bool complete = true;
   uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0, services = 0;
   {
+    // Threads are created after the watcher blocks the signals, so only it receives them.
+    std::atomic<TcpSweep*> sweep_ptr{nullptr};
+    std::atomic<IdentifyStage*> identify_ptr{nullptr};
+    SignalWatcher signals([&sweep_ptr, &identify_ptr] {
+      if (auto* s = sweep_ptr.load()) s->stop();
+      if (auto* i = identify_ptr.load()) i->stop();
+    });
     std::unique_ptr<IdentifyStage> identify;
     if (identify_on) {
       IdentifyOptions iopt;
@@ -391,14 +398,9 @@ int run_scan(ScanArgs& a) {
       }
       identify = std::make_unique<IdentifyStage>(iopt, std::move(*classifier), out);
       out.set_identify(identify.get());
+      identify_ptr.store(identify.get());
+      if (signals.interrupted()) identify->stop();
     }
-    // Threads are created after the watcher blocks the signals, so only it receives them.
-    std::atomic<TcpSweep*> sweep_ptr{nullptr};
-    std::atomic<IdentifyStage*> identify_ptr{identify.get()};
-    SignalWatcher signals([&sweep_ptr, &identify_ptr] {
-      if (auto* s = sweep_ptr.load()) s->stop();
-      if (auto* i = identify_ptr.load()) i->stop();
-    });
     if (!ports->tcp.empty()) {
       TcpSweep sweep(targets.set, sopt, out);
       sweep_ptr.store(&sweep);
@@ -434,6 +436,7 @@ int run_scan(ScanArgs& a) {
       identify->close();
       identify->wait();
       services = identify->services_found();
+      identify_ptr.store(nullptr);
     }
     complete = complete && !signals.interrupted();
   }
