@@ -14,53 +14,17 @@
 #include "probes/http/http_probe.h"
 #include "probes/identify.h"
 #include "probes/ssh/ssh_probe.h"
+#include "probes/telnet/test_server.h"
 
 namespace mamori::probes {
 namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// A server answering every connection with `script` on its own thread.
-class ScriptServer {
- public:
-  using Script = std::function<asio::awaitable<void>(tcp::socket)>;
-  explicit ScriptServer(Script script) : acceptor_(ioc_, {asio::ip::make_address("127.0.0.1"), 0}) {
-    asio::co_spawn(ioc_, accept_loop(std::move(script)), asio::detached);
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~ScriptServer() {
-    ioc_.stop();
-    thread_.join();
-  }
-  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+using testing::ScriptServer;
+using testing::send;
 
- private:
-  asio::awaitable<void> accept_loop(Script script) {
-    for (;;) {
-      auto [ec, sock] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      asio::co_spawn(ioc_, script(std::move(sock)), asio::detached);
-    }
-  }
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-};
-
-asio::awaitable<std::string> read_request(tcp::socket& s) {
-  std::string buf;
-  char tmp[4096];
-  while (buf.find("\r\n\r\n") == std::string::npos && buf.size() < 65536) {
-    auto [ec, n] = co_await s.async_read_some(asio::buffer(tmp), asio::as_tuple(asio::use_awaitable));
-    if (ec) break;
-    buf.append(tmp, n);
-  }
-  co_return buf;
-}
-
-asio::awaitable<void> send(tcp::socket& s, std::string data) {
-  co_await asio::async_write(s, asio::buffer(data), asio::as_tuple(asio::use_awaitable));
-}
+asio::awaitable<std::string> read_request(tcp::socket& s) { return testing::read_until(s, "\r\n\r\n"); }
 
 ServiceObservation identify(uint16_t port, net::Millis banner_wait = net::Millis(300)) {
   asio::io_context ioc;

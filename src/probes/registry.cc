@@ -50,13 +50,5 @@ const TcpProbe* find_tcp_probe(std::string_view id) {
   return nullptr;
 }
 
-ServiceObservation make_service(const ProbeContext& ctx, std::string service) {
-  ServiceObservation s;
-  s.ip = ctx.ip;
-  s.port = ctx.port;
-  s.proto = Proto::tcp;
-  s.service = std::move(service);
-  return s;
-}
 
 }  // namespace mamori::probes

@@ -1,5 +1,3 @@
-// The one registry function the probe sources call, for the fuzz build (which leaves out
-// src/probes/registry.cc and the other probes). Same behaviour as registry.cc's.
 #include "probes/probe.h"
 
 namespace mamori::probes {
