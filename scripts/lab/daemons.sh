@@ -160,6 +160,21 @@ EOF
   fi
 }
 
+# dropbear (the SSH server of most camera/DVR/router firmware) with password login for admin.
+up_dropbear() {
+  local name=$1 ip=$2 d=$STATE/$1
+  mkdir -p "$d"
+  dropbearkey -t ed25519 -f "$d/dropbear_ed25519_host_key" >/dev/null 2>&1
+  dropbearkey -t ecdsa -f "$d/dropbear_ecdsa_host_key" >/dev/null 2>&1
+  # -F foreground, -E log to stderr, -s would disable passwords: not here (weak device)
+  start_daemon "$name" /usr/sbin/dropbear tcp "$ip" 22 \
+    /usr/sbin/dropbear -F -E -p "$ip:22" -r "$d/dropbear_ed25519_host_key" \
+      -r "$d/dropbear_ecdsa_host_key" -P "$d/dropbear.pid"
+  record "$name" "$ip" 22 tcp ssh weak dropbear \
+    "[{\"user\":\"$LAB_USER\",\"password\":\"$LAB_PASS\"}]" \
+    "$(lab_jarr default-credential)" "$(lab_jarr)" "dropbear 2022 password login for admin/admin"
+}
+
 up_telnet() {
   local name=$1 ip=$2 d=$STATE/$1 bb
   bb=$(lab_busybox)
@@ -362,7 +377,7 @@ do_down() {
 
 do_up() {
   lab_need_root
-  lab_need_cmds /usr/sbin/sshd ssh-keygen /usr/sbin/vsftpd /usr/sbin/mosquitto mosquitto_passwd \
+  lab_need_cmds /usr/sbin/sshd ssh-keygen /usr/sbin/dropbear dropbearkey /usr/sbin/vsftpd /usr/sbin/mosquitto mosquitto_passwd \
     /usr/sbin/snmpd /usr/sbin/lighttpd htpasswd useradd userdel chpasswd openssl ss apt-get dpkg-deb
   if [ -f "$MANIFEST" ]; then
     if all_alive; then lab_log "already up ($STATE)"; return 0; fi
@@ -378,6 +393,7 @@ do_up() {
   up_ssh    ssh-weak       "$NET.10" weak
   up_ssh    ssh-hardened   "$NET.11" hardened
   up_telnet telnet-weak    "$NET.12"
+  up_dropbear ssh-dropbear "$NET.13"
   up_ftp    ftp-anon       "$NET.20" weak
   up_ftp    ftp-hardened   "$NET.21" hardened
   up_mqtt   mqtt-anon      "$NET.30" weak

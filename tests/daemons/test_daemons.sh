@@ -46,11 +46,11 @@ for l in open(sys.argv[1]):
 
 # --- manifest and idempotency ------------------------------------------------------------------
 expect_out "second up says already up" "already up" "$lab" up --state "$STATE" --net "$NET"
-expect_ok "manifest has 11 valid JSON lines with the required fields" python3 -c '
+expect_ok "manifest has 12 valid JSON lines with the required fields" python3 -c '
 import json, sys
 need = {"name","ip","port","proto","service","posture","credentials","expect","expect_absent","pid"}
 lines = [json.loads(l) for l in open(sys.argv[1])]
-assert len(lines) == 11, len(lines)
+assert len(lines) == 12, len(lines)
 for d in lines:
     assert need <= d.keys(), d
     assert d["posture"] in ("weak", "hardened"), d
@@ -74,6 +74,10 @@ expect_out "ssh weak: admin/admin logs in" "LAB-admin" \
   sshpass -p admin ssh "${SO[@]}" "${PWONLY[@]}" "admin@$NET.10" 'echo LAB-$(id -un)'
 expect_no "ssh weak: a wrong password is refused" \
   sshpass -p wrong ssh "${SO[@]}" "${PWONLY[@]}" "admin@$NET.10" true
+expect_out "dropbear: admin/admin logs in" "LAB-admin" \
+  sshpass -p admin ssh "${SO[@]}" "${PWONLY[@]}" "admin@$NET.13" 'echo LAB-$(id -un)'
+expect_no "dropbear: a wrong password is refused" \
+  sshpass -p wrong ssh "${SO[@]}" "${PWONLY[@]}" "admin@$NET.13" true
 expect_out "ssh hardened: offers publickey only" "Permission denied (publickey)" \
   ssh "${SO[@]}" -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=none "admin@$NET.11" true
 expect_no "ssh hardened: admin/admin is refused" \
