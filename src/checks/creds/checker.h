@@ -98,7 +98,9 @@ class Checker {
   virtual bool applies(const ServiceObservation& s) const = 0;
   // Looks for access without any password (anonymous logins, unauthenticated pages and
   // streams, a shell without login). Called once per service before any attempt.
-  virtual Task<OpenAccessResult> check_open(const CheckTarget& t) const { co_return {}; }
+  virtual Task<OpenAccessResult> check_open(const CheckTarget& t) const {
+    co_return OpenAccessResult{};
+  }
   // One login attempt with one credential, usually on a connection of its own. Judges success
   // by positive proof only.
   virtual Task<AttemptResult> attempt(const CheckTarget& t, const Credential& c) const = 0;

@@ -1,0 +1,213 @@
+// The runner's safety policy, with a scripted checker standing in for a device.
+#include "checks/creds/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "checks/creds/testing/creds_testing.h"
+
+namespace mamori::creds {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A device whose answers the test scripts: `answer(cred, n)` for the n-th attempt.
+class ScriptedChecker : public Checker {
+ public:
+  std::function<AttemptResult(const Credential&, unsigned)> answer;
+  OpenAccessResult open;
+  mutable std::vector<Credential> tried;
+  mutable std::vector<Clock::time_point> started;
+
+  const CheckerInfo& info() const override { return info_; }
+  bool applies(const ServiceObservation& s) const override { return true; }
+  Task<OpenAccessResult> check_open(const CheckTarget&) const override { co_return open; }
+  Task<AttemptResult> attempt(const CheckTarget& t, const Credential& c) const override {
+    EXPECT_NE(t.service, nullptr);
+    started.push_back(Clock::now());
+    tried.push_back(c);
+    co_return answer(c, static_cast<unsigned>(tried.size()));
+  }
+
+ private:
+  CheckerInfo info_{"scripted", "test", {"telnet"}, "login"};
+};
+
+CredentialCatalog catalog(unsigned n_pairs) {
+  CredentialList l;
+  l.name = "weak-common";
+  for (unsigned i = 0; i < n_pairs; ++i) {
+    CredentialEntry e;
+    e.cred = {"user" + std::to_string(i), "pass" + std::to_string(i), "weak-common", ""};
+    l.entries.push_back(e);
+  }
+  CredentialCatalog c;
+  c.add(l);
+  return c;
+}
+
+struct Fixture : ::testing::Test {
+  boost::asio::io_context io;
+  SafetyPolicy policy;
+  ServiceObservation svc;
+  Fixture() {
+    policy.min_spacing = Millis(0);
+    svc.ip = *Ip::parse("127.0.0.1");
+    svc.port = 23;
+    svc.service = "telnet";
+  }
+  ServiceAudit run(const Checker& c, const CredentialCatalog& cat, DeviceBudget& budget) {
+    return testing::run_sync(io, audit_service(io.get_executor(), c, svc, DeviceContext{}, cat,
+                                               policy, budget));
+  }
+  ServiceAudit run(const Checker& c, const CredentialCatalog& cat) {
+    DeviceBudget budget(policy);
+    return run(c, cat, budget);
+  }
+};
+
+AttemptResult accept_only(const Credential& c, const std::string& pass) {
+  if (c.password == pass) return {Outcome::accepted, "shell prompt", {{"k", "v"}}};
+  return {Outcome::rejected, "Login incorrect", {}};
+}
+
+TEST_F(Fixture, ProvenSuccessNeedsTheNegativeControlToFail) {
+  ScriptedChecker c;
+  c.answer = [](const Credential& cr, unsigned) { return accept_only(cr, "pass3"); };
+  auto a = run(c, catalog(10));
+  EXPECT_EQ(a.outcome, "accepted");
+  ASSERT_TRUE(a.accepted);
+  EXPECT_EQ(a.accepted->username, "user3");
+  EXPECT_TRUE(a.control_passed);
+  // open check + 4 tries + the control with the same user and a random password
+  EXPECT_EQ(a.attempts, 6u);
+  ASSERT_EQ(c.tried.size(), 5u);
+  EXPECT_EQ(c.tried.back().username, "user3");
+  EXPECT_NE(c.tried.back().password, "pass3");
+  EXPECT_EQ(a.evidence.at("k"), "v");
+}
+
+TEST_F(Fixture, AcceptingAnyPasswordIsNoAuthNotADefault) {
+  ScriptedChecker c;
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::accepted, "ok", {}}; };
+  auto a = run(c, catalog(10));
+  EXPECT_EQ(a.outcome, "no_auth_required");
+  EXPECT_FALSE(a.accepted);
+}
+
+TEST_F(Fixture, InconclusiveControlDiscardsTheHit) {
+  ScriptedChecker c;
+  c.answer = [](const Credential& cr, unsigned n) {
+    if (cr.password == "pass0") return AttemptResult{Outcome::accepted, "ok", {}};
+    return AttemptResult{Outcome::error, "timed out", {}};
+  };
+  auto a = run(c, catalog(3));
+  EXPECT_EQ(a.outcome, "skipped");
+  EXPECT_FALSE(a.accepted);
+}
+
+TEST_F(Fixture, CapsAttemptsPerServiceAndPerDevice) {
+  ScriptedChecker c;
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::rejected, "no", {}}; };
+  policy.max_attempts_per_service = 7;
+  auto a = run(c, catalog(50));
+  EXPECT_EQ(a.outcome, "rejected_all");
+  EXPECT_LE(a.attempts, 7u);
+  EXPECT_LE(c.tried.size(), 6u);
+
+  ScriptedChecker d;
+  d.answer = c.answer;
+  policy.max_attempts_per_service = 30;
+  policy.max_attempts_per_device = 12;
+  DeviceBudget budget(policy);
+  auto first = run(d, catalog(50), budget);
+  auto second = run(d, catalog(50), budget);
+  EXPECT_LE(first.attempts + second.attempts, 12u);
+  EXPECT_LE(budget.used(), 12u);
+  EXPECT_EQ(second.outcome, "skipped");
+}
+
+TEST_F(Fixture, LockoutSignStopsAtOnce) {
+  ScriptedChecker c;
+  c.answer = [](const Credential&, unsigned n) {
+    return n < 3 ? AttemptResult{Outcome::rejected, "no", {}}
+                 : AttemptResult{Outcome::lockout, "account locked", {}};
+  };
+  auto a = run(c, catalog(20));
+  EXPECT_EQ(a.outcome, "lockout_suspected");
+  EXPECT_EQ(c.tried.size(), 3u);
+}
+
+TEST_F(Fixture, RefusedAfterRejectionsIsLockout) {
+  ScriptedChecker c;
+  c.answer = [](const Credential&, unsigned n) {
+    return n < 4 ? AttemptResult{Outcome::rejected, "no", {}}
+                 : AttemptResult{Outcome::error, "connection refused", {}};
+  };
+  auto a = run(c, catalog(20));
+  EXPECT_EQ(a.outcome, "lockout_suspected");
+  EXPECT_EQ(c.tried.size(), 4u);
+}
+
+TEST_F(Fixture, UnsupportedMethodSkipsTheService) {
+  ScriptedChecker c;
+  c.answer = [](const Credential&, unsigned) {
+    return AttemptResult{Outcome::unsupported, "publickey only", {}};
+  };
+  auto a = run(c, catalog(20));
+  EXPECT_EQ(a.outcome, "skipped");
+  EXPECT_EQ(a.detail, "publickey only");
+  EXPECT_EQ(c.tried.size(), 1u);
+}
+
+TEST_F(Fixture, OpenServiceNeedsNoPasswords) {
+  ScriptedChecker c;
+  c.open.no_login_needed = true;
+  c.open.found.push_back({"no-authentication", "shell without login", {}});
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::accepted, "", {}}; };
+  auto a = run(c, catalog(20));
+  EXPECT_EQ(a.outcome, "no_auth_required");
+  EXPECT_TRUE(c.tried.empty());
+  ASSERT_EQ(a.open.size(), 1u);
+  EXPECT_EQ(a.open[0].check_id, "no-authentication");
+}
+
+TEST_F(Fixture, ErrorsAreRetriedOnceThenTheServiceIsSkipped) {
+  ScriptedChecker c;
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::error, "timed out", {}}; };
+  auto a = run(c, catalog(20));
+  EXPECT_EQ(a.outcome, "skipped");
+  EXPECT_EQ(c.tried.size(), 3u);
+}
+
+TEST_F(Fixture, SpacingBetweenAttemptsOnOneDevice) {
+  policy.min_spacing = Millis(40);
+  ScriptedChecker c;
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::rejected, "no", {}}; };
+  auto a = run(c, catalog(4));
+  ASSERT_EQ(c.started.size(), 4u);
+  for (size_t i = 1; i < c.started.size(); ++i) {
+    EXPECT_GE(c.started[i] - c.started[i - 1], Millis(40));  // a timer never fires early
+  }
+}
+
+TEST_F(Fixture, ParallelWorkersStillStopAtTheFirstSuccess) {
+  policy.parallel_per_service = 4;
+  ScriptedChecker c;
+  c.answer = [](const Credential& cr, unsigned) { return accept_only(cr, "pass5"); };
+  auto a = run(c, catalog(40));
+  EXPECT_EQ(a.outcome, "accepted");
+  EXPECT_EQ(a.accepted->password, "pass5");
+  // the hit (6th), at most 3 others in flight when it landed, and the control
+  EXPECT_LE(c.tried.size(), 10u);
+}
+
+TEST(RandomWrongPassword, IsLongAndVaries) {
+  auto a = random_wrong_password(), b = random_wrong_password();
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_NE(a, b);
+}
+
+}  // namespace
+}  // namespace mamori::creds
