@@ -20,5 +20,7 @@ struct Command {
 };
 Command add_scan_command(CLI::App& app);
 Command add_ports_command(CLI::App& app);
+Command add_creds_command(CLI::App& app);
+Command add_password_check_command(CLI::App& app);
 
 }  // namespace mamori

@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mamori ") + mamori::kMamoriVersion);
   app.require_subcommand(1);
   const mamori::Command commands[] = {mamori::add_scan_command(app),
-                                      mamori::add_ports_command(app)};
+                                      mamori::add_ports_command(app),
+                                      mamori::add_creds_command(app),
+                                      mamori::add_password_check_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,7 @@
-// `mamori scan TARGETS... [options]`: the main job. Today it runs the `ports` stage (TCP connect
-// sweep); identify, audit, judge and record stages plug in after it as they arrive.
+// `mamori scan TARGETS... [options]`: the main job. Runs the `ports` stage (TCP connect sweep),
+// `identify` (services and devices) and `audit` (credentials under the safety policy); judge and
+// record plug in after them as they arrive. `mamori creds` is the same pipeline aimed at the
+// credential audit, and also takes service URLs (telnet://host:port) that skip the sweep.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -16,6 +18,10 @@
 #include <cstring>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -26,6 +32,8 @@
 #include "engine/tcp_sweep.h"
 #include "ident/catalog.h"
 #include "ident/classify.h"
+#include "checks/creds/registry.h"
+#include "pipeline/audit_stage.h"
 #include "pipeline/identify_stage.h"
 #include "report/records.h"
 #include "report/writers.h"
@@ -56,6 +64,20 @@ struct ScanArgs {
   std::string probe_timeout = "3s";
   std::string banner_wait = "1500ms";
   unsigned host_concurrency = 64;
+  // audit (credential safety policy)
+  std::vector<std::string> creds_files;
+  unsigned max_attempts = 30;
+  unsigned max_attempts_device = 100;
+  std::string attempt_spacing = "500ms";
+  std::string login_timeout = "10s";
+  unsigned login_parallel = 1;
+  unsigned device_concurrency = 32;
+  bool reveal_secrets = false;
+  bool creds_only = false;  // only the --creds-file lists
+  bool test_lockout = false;
+  unsigned lockout_burst = 20;
+  std::string lockout_user = "admin";
+  bool creds_mode = false;  // `mamori creds`
 };
 
 // The stages of the pipeline in order. Only those marked available run in this version.
@@ -64,10 +86,12 @@ struct StageInfo {
   bool available;
 };
 constexpr StageInfo kStages[] = {
-    {"ports", true}, {"identify", true}, {"audit", false}, {"judge", false}, {"record", false}};
+    {"ports", true}, {"identify", true}, {"audit", true}, {"judge", false}, {"record", false}};
+
+const char* g_command = "scan";
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "mamori scan: %s\n", message.c_str());
+  std::fprintf(stderr, "mamori %s: %s\n", g_command, message.c_str());
   return kExitUsage;
 }
 
@@ -113,11 +137,13 @@ Expected<ShardSpec> parse_shard(const std::string& text) {
 
 // Fans results out to the JSONL and table writers, and hands swept hosts to the identify
 // stage when it runs.
-class ScanOutput : public ScanObserver, public IdentifySink {
+class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
  public:
-  ScanOutput(std::string scan_id, const Targets& targets, JsonlWriter* jsonl, TableWriter* table)
-      : scan_id_(std::move(scan_id)), targets_(targets), jsonl_(jsonl), table_(table) {}
+  ScanOutput(std::string scan_id, const Targets& targets, JsonlWriter* jsonl, TableWriter* table,
+             bool reveal)
+      : scan_id_(std::move(scan_id)), targets_(targets), jsonl_(jsonl), table_(table), reveal_(reveal) {}
   void set_identify(IdentifyStage* stage) { identify_ = stage; }
+  void set_audit(AuditStage* stage) { audit_ = stage; }
 
   // ScanObserver (sweep threads).
   void on_port(const PortObservation& p) override {
@@ -139,6 +165,18 @@ class ScanOutput : public ScanObserver, public IdentifySink {
     devices_.fetch_add(1, std::memory_order_relaxed);
     if (jsonl_ != nullptr) jsonl_->write(device_record(scan_id_, d, name_of(d.ip)));
     if (table_ != nullptr) table_->write_device(d, services);
+    if (audit_ != nullptr) audit_->submit(d, services, name_of(d.ip));
+  }
+  // AuditSink (audit thread).
+  void on_credential(const creds::ServiceAudit& a) override {
+    if (jsonl_ != nullptr) jsonl_->write(credential_record(scan_id_, a, reveal_));
+  }
+  void on_finding(const Finding& f) override {
+    if (jsonl_ != nullptr) jsonl_->write(finding_record(scan_id_, f));
+  }
+  void on_device_audited(const DeviceObservation& d, const std::vector<creds::ServiceAudit>& audits,
+                         const std::vector<Finding>& findings) override {
+    if (table_ != nullptr) table_->write_audit(d, audits, findings, reveal_);
   }
   uint64_t hosts_with_open() const { return hosts_with_open_.load(); }
   uint64_t devices() const { return devices_.load(); }
@@ -153,6 +191,8 @@ class ScanOutput : public ScanObserver, public IdentifySink {
   JsonlWriter* jsonl_;
   TableWriter* table_;
   IdentifyStage* identify_ = nullptr;
+  AuditStage* audit_ = nullptr;
+  bool reveal_ = false;
   std::atomic<uint64_t> hosts_with_open_{0};
   std::atomic<uint64_t> devices_{0};
 };
@@ -245,6 +285,123 @@ Expected<Classifier> make_classifier() {
   });
 }
 
+// What the audit stage needs, loaded and checked before anything is sent.
+struct AuditSetup {
+  creds::CredentialCatalog credentials;
+  CheckCatalog checks;
+  AuditOptions options;
+};
+
+Expected<AuditSetup> make_audit_setup(const ScanArgs& a) {
+  AuditSetup s;
+  auto spacing = parse_duration(a.attempt_spacing);
+  if (!spacing) return make_error("--attempt-spacing: " + spacing.error().message);
+  auto login_timeout = parse_duration(a.login_timeout);
+  if (!login_timeout) return make_error("--login-timeout: " + login_timeout.error().message);
+  if (a.max_attempts < 2) return make_error("--max-attempts must be at least 2 (one try and its negative control)");
+  if (a.max_attempts_device < a.max_attempts) {
+    return make_error("--max-attempts-device must be at least --max-attempts");
+  }
+  if (a.login_parallel < 1 || a.login_parallel > 64) return make_error("--login-parallel must be 1..64");
+  if (a.creds_only && a.creds_files.empty()) return make_error("--creds-only needs --creds-file");
+  Expected<creds::CredentialCatalog> creds = creds::CredentialCatalog{};
+  if (a.creds_only) {
+    for (const auto& f : a.creds_files) {
+      auto list = creds::load_credential_list(f, true);
+      if (!list) return list.error();
+      creds->add(std::move(*list));
+    }
+  } else {
+    creds = creds::CredentialCatalog::load(data_dir() + "/creds", a.creds_files);
+    if (!creds) return creds.error();
+  }
+  auto checks = CheckCatalog::load(data_dir() + "/checks/checks.yaml");
+  if (!checks) return checks.error();
+  s.credentials = std::move(*creds);
+  s.checks = std::move(*checks);
+  auto& p = s.options.policy;
+  p.max_attempts_per_service = a.max_attempts;
+  p.max_attempts_per_device = a.max_attempts_device;
+  p.min_spacing = std::chrono::duration_cast<creds::Millis>(*spacing);
+  p.attempt_timeout = std::chrono::duration_cast<creds::Millis>(*login_timeout);
+  p.parallel_per_service = a.login_parallel;
+  p.limits.connect = std::min(p.attempt_timeout, creds::Millis(5000));
+  p.limits.io = std::min(p.attempt_timeout, creds::Millis(6000));
+  p.limits.max_read = 256 * 1024;
+  s.options.device_concurrency = std::max(1u, a.device_concurrency);
+  s.options.reveal_secrets = a.reveal_secrets;
+  return s;
+}
+
+// A service URL of `mamori creds`: scheme://host[:port][/path].
+struct ServiceUrl {
+  std::string token;
+  std::string scheme;
+  std::string host;
+  uint16_t port = 0;
+  Proto proto = Proto::tcp;
+  bool tls = false;
+};
+
+Expected<ServiceUrl> parse_service_url(const std::string& token) {
+  static const struct {
+    const char* scheme;
+    uint16_t port;
+    Proto proto;
+    bool tls;
+  } kSchemes[] = {{"telnet", 23, Proto::tcp, false}, {"ssh", 22, Proto::tcp, false},
+                  {"ftp", 21, Proto::tcp, false},    {"http", 80, Proto::tcp, false},
+                  {"https", 443, Proto::tcp, true},  {"rtsp", 554, Proto::tcp, false},
+                  {"mqtt", 1883, Proto::tcp, false}, {"mqtts", 8883, Proto::tcp, true},
+                  {"snmp", 161, Proto::udp, false},  {"coap", 5683, Proto::udp, false}};
+  ServiceUrl u;
+  u.token = token;
+  auto sep = token.find("://");
+  std::string scheme = token.substr(0, sep);
+  bool known = false;
+  for (const auto& k : kSchemes) {
+    if (scheme == k.scheme) {
+      known = true;
+      u.scheme = scheme;
+      u.port = k.port;
+      u.proto = k.proto;
+      u.tls = k.tls;
+    }
+  }
+  if (!known) {
+    return make_error("invalid service URL '" + token + "': unknown scheme '" + scheme +
+                      "' (telnet, ssh, ftp, http, https, rtsp, mqtt, mqtts, snmp, coap)");
+  }
+  std::string rest = token.substr(sep + 3);
+  rest = rest.substr(0, rest.find('/'));
+  std::string port;
+  if (!rest.empty() && rest[0] == '[') {
+    auto close = rest.find(']');
+    if (close == std::string::npos) return make_error("invalid service URL '" + token + "': missing ']'");
+    u.host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return make_error("invalid service URL '" + token + "'");
+      port = rest.substr(close + 2);
+    }
+  } else {
+    auto colon = rest.find(':');
+    u.host = rest.substr(0, colon);
+    if (colon != std::string::npos) port = rest.substr(colon + 1);
+  }
+  if (u.host.empty()) return make_error("invalid service URL '" + token + "': no host");
+  if (!port.empty()) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(port.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 65535 || port.size() > 5) {
+      return make_error("invalid service URL '" + token + "': port '" + port + "' is not 1..65535");
+    }
+    u.port = static_cast<uint16_t>(v);
+  }
+  return u;
+}
+
+bool is_url(const std::string& t) { return t.find("://") != std::string::npos; }
+
 int dry_run(const Targets& targets, const PortList& ports, uint64_t seed, ShardSpec shard) {
   Dispatcher d(targets.set, ports.tcp, seed, shard);
   std::string buf;
@@ -263,7 +420,27 @@ int dry_run(const Targets& targets, const PortList& ports, uint64_t seed, ShardS
   return kExitOk;
 }
 
+int run_url_audit(ScanArgs& a);
+
+std::string out_name(const Targets& t, Ip ip) {
+  auto it = t.names.find(ip.value());
+  return it == t.names.end() ? "" : it->second;
+}
+
 int run_scan(ScanArgs& a) {
+  g_command = a.creds_mode ? "creds" : "scan";
+  if (std::any_of(a.targets.begin(), a.targets.end(), is_url)) {
+    if (!a.creds_mode) {
+      auto it = std::find_if(a.targets.begin(), a.targets.end(), is_url);
+      return usage_error("invalid target '" + *it + "': service URLs are for `mamori creds`");
+    }
+    return run_url_audit(a);
+  }
+  if (a.test_lockout) {
+    return usage_error("--test-lockout needs an explicit list of service URLs (e.g. ssh://192.0.2.7), "
+                       "not address ranges");
+  }
+  if (a.creds_mode && a.stages.empty()) a.stages = "ports,identify,audit";
   // Ports.
   auto catalog = PortCatalog::load(data_dir() + "/ports");
   if (!catalog) {
@@ -320,6 +497,16 @@ int run_scan(ScanArgs& a) {
   }
   const bool identify_on = std::find(stages->begin(), stages->end(), "identify") != stages->end();
   const bool sweep_on = std::find(stages->begin(), stages->end(), "ports") != stages->end();
+  const bool audit_on = std::find(stages->begin(), stages->end(), "audit") != stages->end();
+  if (audit_on && !identify_on) {
+    return usage_error("the audit stage needs the identify stage (or use `mamori creds URL...`)");
+  }
+  std::optional<AuditSetup> audit_setup;
+  if (audit_on) {
+    auto setup = make_audit_setup(a);
+    if (!setup) return usage_error(setup.error().message);
+    audit_setup = std::move(*setup);
+  }
   if (identify_on && !sweep_on && !ports->tcp.empty()) {
     return usage_error("the identify stage needs the ports stage to find open TCP ports");
   }
@@ -371,18 +558,29 @@ int run_scan(ScanArgs& a) {
   sopt.threads = a.threads;
   sopt.report_all_states = a.all_states;
 
-  ScanOutput out(scan_id, targets, jsonl.get(), table.get());
+  ScanOutput out(scan_id, targets, jsonl.get(), table.get(), a.reveal_secrets);
   const auto t0 = std::chrono::steady_clock::now();
   bool complete = true;
   uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0, services = 0;
+  uint64_t login_attempts = 0, findings = 0;
   {
     // Threads are created after the watcher blocks the signals, so only it receives them.
     std::atomic<TcpSweep*> sweep_ptr{nullptr};
     std::atomic<IdentifyStage*> identify_ptr{nullptr};
-    SignalWatcher signals([&sweep_ptr, &identify_ptr] {
+    std::atomic<AuditStage*> audit_ptr{nullptr};
+    SignalWatcher signals([&sweep_ptr, &identify_ptr, &audit_ptr] {
       if (auto* s = sweep_ptr.load()) s->stop();
       if (auto* i = identify_ptr.load()) i->stop();
+      if (auto* u = audit_ptr.load()) u->stop();
     });
+    std::unique_ptr<AuditStage> audit;
+    if (audit_setup) {
+      audit = std::make_unique<AuditStage>(audit_setup->options, audit_setup->credentials,
+                                           audit_setup->checks, &creds::checker_for, out);
+      out.set_audit(audit.get());
+      audit_ptr.store(audit.get());
+      if (signals.interrupted()) audit->stop();
+    }
     std::unique_ptr<IdentifyStage> identify;
     if (identify_on) {
       IdentifyOptions iopt;
@@ -438,6 +636,13 @@ int run_scan(ScanArgs& a) {
       services = identify->services_found();
       identify_ptr.store(nullptr);
     }
+    if (audit) {
+      audit->close();
+      audit->wait();
+      login_attempts = audit->attempts();
+      findings = audit->findings();
+      audit_ptr.store(nullptr);
+    }
     complete = complete && !signals.interrupted();
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -455,6 +660,10 @@ int run_scan(ScanArgs& a) {
       end.services = services;
       end.devices = out.devices();
     }
+    if (audit_on) {
+      end.login_attempts = login_attempts;
+      end.findings = findings;
+    }
     jsonl->write(scan_end_record(end));
   }
   if (table) table->write_summary(out.hosts_with_open(), open, secs, complete);
@@ -464,6 +673,218 @@ int run_scan(ScanArgs& a) {
                  static_cast<unsigned long long>(local_errors));
   }
   return complete ? kExitOk : kExitInterrupted;
+}
+
+// `mamori creds URL...`: audits the named services directly (no sweep, no identification), as
+// hydra does, under the same safety policy. Services of one host share its device budget.
+int run_url_audit(ScanArgs& a) {
+  std::vector<ServiceUrl> urls;
+  for (const auto& t : a.targets) {
+    if (!is_url(t)) {
+      return usage_error("invalid target '" + t + "': give either service URLs or addresses, not both");
+    }
+    auto u = parse_service_url(t);
+    if (!u) return usage_error(u.error().message);
+    urls.push_back(*u);
+  }
+  TargetParseOptions topt{system_resolver(), system_file_reader(), false};
+  Targets excluded;
+  std::vector<std::string> exclude_args = a.excludes;
+  for (const std::string& f : a.exclude_files) exclude_args.push_back("@" + f);
+  TargetParseOptions xopt = topt;
+  xopt.max_addresses = ~u128{0};
+  if (auto r = parse_targets(exclude_args, xopt, excluded); !r) {
+    return usage_error("in --exclude: " + r.error().message);
+  }
+  // host -> services, in the order given
+  std::vector<std::pair<DeviceObservation, std::vector<ServiceObservation>>> devices;
+  Targets all;
+  for (const auto& u : urls) {
+    Targets one;
+    if (auto r = parse_targets({u.host}, topt, one); !r) {
+      return usage_error("in '" + u.token + "': " + r.error().message);
+    }
+    if (one.set.size() != 1) {
+      return usage_error("invalid service URL '" + u.token + "': the host must be one address");
+    }
+    Ip ip = one.set.at(0);
+    if (excluded.set.contains(ip)) continue;
+    for (auto& [k, v] : one.names) all.names[k] = v;
+    all.tokens.push_back(u.token);
+    ServiceObservation svc;
+    svc.ip = ip;
+    svc.port = u.port;
+    svc.proto = u.proto;
+    svc.service = u.scheme;
+    svc.tls = u.tls;
+    auto it = std::find_if(devices.begin(), devices.end(), [&](const auto& d) { return d.first.ip == ip; });
+    if (it == devices.end()) {
+      DeviceObservation d;
+      d.ip = ip;
+      devices.push_back({d, {svc}});
+    } else {
+      it->second.push_back(svc);
+    }
+  }
+  if (devices.empty()) return usage_error("no targets left to audit after exclusions");
+  if (a.test_lockout && (a.lockout_burst < 1 || a.lockout_burst > 100)) {
+    return usage_error("--lockout-burst must be 1..100");
+  }
+  for (auto& [d, services] : devices) {
+    for (auto& svc : services) {
+      if (creds::checker_for(svc) == nullptr) {
+        return usage_error("no credential checker for '" + svc.service + "' in this build");
+      }
+    }
+  }
+  auto setup = make_audit_setup(a);
+  if (!setup) return usage_error(setup.error().message);
+  if (a.format != "auto" && a.format != "jsonl" && a.format != "table") {
+    return usage_error("invalid format '" + a.format + "': expected auto, jsonl or table");
+  }
+
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+  if (!a.output.empty()) {
+    file.reset(std::fopen(a.output.c_str(), "w"));
+    if (!file) {
+      std::fprintf(stderr, "mamori creds: cannot write '%s': %s\n", a.output.c_str(), std::strerror(errno));
+      return kExitFailure;
+    }
+  }
+  bool table_out = a.format == "table" || (a.format == "auto" && isatty(STDOUT_FILENO) != 0);
+  std::unique_ptr<JsonlWriter> jsonl;
+  if (file) jsonl = std::make_unique<JsonlWriter>(file.get());
+  else if (!table_out) jsonl = std::make_unique<JsonlWriter>(stdout);
+  std::unique_ptr<TableWriter> table;
+  if (table_out) table = std::make_unique<TableWriter>(stdout, nullptr, &all.names);
+
+  const std::string scan_id = new_scan_id();
+  std::string ports;
+  for (const auto& u : urls) ports += (ports.empty() ? "" : ",") + std::to_string(u.port) + (u.proto == Proto::udp ? "/udp" : "");
+  ScanStartInfo start{scan_id, all.tokens, ports, 0, "1/1", {"audit"}, a.vantage,
+                      std::to_string(devices.size())};
+  if (jsonl) jsonl->write(scan_start_record(start));
+  ScanOutput out(scan_id, all, jsonl.get(), table.get(), a.reveal_secrets);
+  const auto t0 = std::chrono::steady_clock::now();
+  bool complete = true;
+  uint64_t login_attempts = 0, findings = 0;
+  {
+    std::atomic<AuditStage*> audit_ptr{nullptr};
+    SignalWatcher signals([&audit_ptr] {
+      if (auto* u = audit_ptr.load()) u->stop();
+    });
+    AuditStage audit(setup->options, setup->credentials, setup->checks, &creds::checker_for, out);
+    audit_ptr.store(&audit);
+    if (signals.interrupted()) audit.stop();
+    for (auto& [d, services] : devices) audit.submit(d, services, out_name(all, d.ip));
+    audit.close();
+    audit.wait();
+    audit_ptr.store(nullptr);
+    login_attempts = audit.attempts();
+    findings = audit.findings();
+    complete = !signals.interrupted();
+    if (a.test_lockout && complete) {
+      boost::asio::io_context io;
+      for (auto& [d, services] : devices) {
+        for (auto& svc : services) {
+          if (signals.interrupted()) break;
+          const creds::Checker* c = creds::checker_for(svc);
+          auto fut = boost::asio::co_spawn(
+              io, creds::lockout_test(io.get_executor(), *c, svc, a.lockout_user, a.lockout_burst,
+                                      setup->options.policy),
+              boost::asio::use_future);
+          io.restart();
+          io.run();
+          auto r = fut.get();
+          login_attempts += r.attempts;
+          creds::ServiceAudit rec;
+          rec.service = svc;
+          rec.checker = c->info().id;
+          rec.attempts = r.attempts;
+          rec.outcome = r.verdict == "unlimited" ? "rejected_all"
+                        : r.verdict == "inconclusive" ? "skipped" : "lockout_suspected";
+          rec.detail = "lockout test (" + r.verdict + "): " + r.detail;
+          rec.evidence = {{"test", "lockout"}, {"verdict", r.verdict}, {"username", a.lockout_user},
+                          {"first_ms", fmt::format("{:.0f}", r.first_ms)},
+                          {"last_ms", fmt::format("{:.0f}", r.last_ms)}};
+          out.on_credential(rec);
+          if (r.verdict == "unlimited") {
+            const CheckInfo* info = setup->checks.find("brute-force-unlimited");
+            Finding f;
+            f.ip = svc.ip;
+            f.port = svc.port;
+            f.service = svc.service;
+            f.check_id = "brute-force-unlimited";
+            if (info) {
+              f.severity = info->severity;
+              f.cia = info->cia;
+              f.requirements = info->requirements;
+              f.title = info->title;
+              f.title_ja = info->title_ja;
+            }
+            f.evidence = {{"wrong_passwords", r.attempts}, {"username", a.lockout_user},
+                          {"first_ms", r.first_ms}, {"last_ms", r.last_ms}, {"detail", r.detail}};
+            out.on_finding(f);
+            ++findings;
+          }
+          if (table) {
+            std::fprintf(stdout, "%s:%u %s lockout test: %s (%s)\n", svc.ip.str().c_str(), svc.port,
+                         svc.service.c_str(), r.verdict.c_str(), r.detail.c_str());
+          }
+        }
+      }
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (jsonl) {
+    ScanEndInfo end;
+    end.scan_id = scan_id;
+    end.targets = all.tokens;
+    end.ports = ports;
+    end.complete = complete;
+    end.hosts_scanned = devices.size();
+    end.duration_s = std::round(secs * 1000) / 1000;
+    end.login_attempts = login_attempts;
+    end.findings = findings;
+    jsonl->write(scan_end_record(end));
+  }
+  if (table) {
+    std::fprintf(stdout, "%s: %zu host(s), %llu login attempt(s), %llu finding(s) in %.2f s\n",
+                 complete ? "Done" : "Stopped early", devices.size(),
+                 static_cast<unsigned long long>(login_attempts),
+                 static_cast<unsigned long long>(findings), secs);
+  }
+  return complete ? kExitOk : kExitInterrupted;
+}
+
+// The safety policy options, shared by `scan` and `creds`.
+void add_audit_options(CLI::App* cmd, ScanArgs* a) {
+  const char* g = "Credential audit (safety policy: on by default)";
+  cmd->add_option("--creds-file", a->creds_files,
+                  "Your own credential list (TSV as data/creds, or user:password lines), tried first")
+      ->group(g);
+  cmd->add_option("--max-attempts", a->max_attempts,
+                  "Login attempts per service at most, negative control included")
+      ->capture_default_str()->group(g);
+  cmd->add_option("--max-attempts-device", a->max_attempts_device,
+                  "Login attempts per device at most (all its services)")
+      ->capture_default_str()->group(g);
+  cmd->add_option("--attempt-spacing", a->attempt_spacing,
+                  "Minimum time between two attempts on one device")
+      ->capture_default_str()->group(g);
+  cmd->add_option("--login-timeout", a->login_timeout, "Deadline of one login attempt")
+      ->capture_default_str()->group(g);
+  cmd->add_option("--login-parallel", a->login_parallel,
+                  "Attempts in flight on one service (the device spacing still applies)")
+      ->capture_default_str()->group(g);
+  cmd->add_option("--device-concurrency", a->device_concurrency, "Devices audited at once")
+      ->capture_default_str()->group(g);
+  cmd->add_flag("--creds-only", a->creds_only,
+                "Try only the --creds-file lists (not Mamori's Mirai, vendor and weak lists)")
+      ->group(g);
+  cmd->add_flag("--reveal-secrets", a->reveal_secrets,
+                "Show accepted passwords in full (default: first character and ***)")
+      ->group(g);
 }
 
 }  // namespace
@@ -505,6 +926,40 @@ Command add_scan_command(CLI::App& app) {
   cmd->add_flag("--resolve-all", a->resolve_all, "Scan every address of a host name, not just the first");
   cmd->add_flag("--dry-run", a->dry_run, "Print the probes in order (ip:port) without sending anything");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");
+  add_audit_options(cmd, a.get());
+  const char* g = "Brute-force resistance test (opt-in; service URLs only)";
+  cmd->add_flag("--test-lockout", a->test_lockout,
+                "After the audit, send a bounded burst of wrong passwords to one account of each "
+                "service and report whether it slows, locks or keeps accepting tries at full speed")
+      ->group(g);
+  cmd->add_option("--lockout-burst", a->lockout_burst, "Wrong passwords in the burst (1..100)")
+      ->capture_default_str()->group(g);
+  cmd->add_option("--lockout-user", a->lockout_user, "Account the burst is aimed at")
+      ->capture_default_str()->group(g);
+  return {cmd, [a]() { return run_scan(*a); }};
+}
+
+Command add_creds_command(CLI::App& app) {
+  auto a = std::make_shared<ScanArgs>();
+  a->creds_mode = true;
+  auto* cmd = app.add_subcommand(
+      "creds",
+      "Credential audit: default and weak passwords, missing authentication (sweep + identify + "
+      "audit of TARGETS, or directly of service URLs such as telnet://192.0.2.7:2323)");
+  cmd->add_option("TARGETS", a->targets,
+                  "Addresses, CIDR blocks, ranges, host names, @file lists; or service URLs "
+                  "scheme://host[:port] (telnet ssh ftp http https rtsp mqtt mqtts snmp coap)")
+      ->required();
+  cmd->add_option("-p,--ports", a->ports, "Ports to sweep (with addresses)")->capture_default_str();
+  cmd->add_option("--exclude", a->excludes, "Targets never to touch (same syntax as TARGETS)");
+  cmd->add_option("--exclude-file", a->exclude_files, "File of targets never to touch");
+  cmd->add_option("--rate", a->rate, "Sweep: new connections per second (0: no limit)")->capture_default_str();
+  cmd->add_option("--timeout", a->timeout, "Sweep: per connection attempt")->capture_default_str();
+  cmd->add_option("-o,--output", a->output, "Write JSON Lines results to this file");
+  cmd->add_option("--format", a->format, "Standard output: auto, jsonl, table")->capture_default_str();
+  cmd->add_option("--vantage", a->vantage, "Where this audit runs from: inside, outside or a name");
+  cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");
+  add_audit_options(cmd, a.get());
   return {cmd, [a]() { return run_scan(*a); }};
 }
 

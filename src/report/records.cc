@@ -54,6 +54,8 @@ nlohmann::json scan_end_record(const ScanEndInfo& info) {
             {"packets_sent", info.packets_sent}}}};
   if (info.services) j["stats"]["services"] = *info.services;
   if (info.devices) j["stats"]["devices"] = *info.devices;
+  if (info.login_attempts) j["stats"]["login_attempts"] = *info.login_attempts;
+  if (info.findings) j["stats"]["findings"] = *info.findings;
   return j;
 }
 
@@ -98,6 +100,42 @@ nlohmann::json device_record(const std::string& scan_id, const DeviceObservation
   if (!d.firmware.empty()) j["firmware"] = d.firmware;
   if (!d.evidence.empty()) j["evidence"] = d.evidence;
   if (!hostname.empty()) j["hostname"] = hostname;
+  return j;
+}
+
+nlohmann::json credential_record(const std::string& scan_id, const creds::ServiceAudit& a,
+                                 bool reveal) {
+  const auto& s = a.service;
+  nlohmann::json j = {{"type", "credential"}, {"scan_id", scan_id}, {"ip", s.ip.str()},
+                      {"port", s.port},       {"proto", proto_name(s.proto)},
+                      {"service", s.service}, {"checker", a.checker},
+                      {"outcome", a.outcome}, {"attempts", a.attempts}};
+  if (a.outcome == "accepted" && a.accepted) {
+    j["username"] = a.accepted->username;
+    j["password"] = redact_secret(a.accepted->password, reveal);
+    j["list"] = a.accepted->list;
+    if (!a.accepted->source.empty()) j["source"] = a.accepted->source;
+    j["negative_control"] = a.control_passed ? "refused" : "not run";
+  }
+  if (!a.detail.empty()) j["detail"] = a.detail;
+  if (!a.open.empty()) {
+    nlohmann::json open = nlohmann::json::array();
+    for (const auto& o : a.open) open.push_back({{"check_id", o.check_id}, {"detail", o.detail}});
+    j["open_access"] = open;
+  }
+  if (!a.evidence.empty()) j["evidence"] = a.evidence;
+  return j;
+}
+
+nlohmann::json finding_record(const std::string& scan_id, const Finding& f) {
+  nlohmann::json j = {{"type", "finding"},         {"scan_id", scan_id},
+                      {"ip", f.ip.str()},          {"check_id", f.check_id},
+                      {"severity", f.severity},    {"cia", f.cia},
+                      {"requirements", f.requirements}, {"evidence", f.evidence}};
+  if (f.port) j["port"] = *f.port;
+  if (!f.service.empty()) j["service"] = f.service;
+  if (!f.title.empty()) j["title"] = f.title;
+  if (!f.title_ja.empty()) j["title_ja"] = f.title_ja;
   return j;
 }
 

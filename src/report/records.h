@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checks/creds/runner.h"
+#include "checks/findings.h"
 #include "engine/observation.h"
 
 namespace mamori {
@@ -41,6 +43,8 @@ struct ScanEndInfo {
   uint64_t packets_sent = 0;
   std::optional<uint64_t> services;  // when the identify stage ran
   std::optional<uint64_t> devices;
+  std::optional<uint64_t> login_attempts;  // when the audit stage ran
+  std::optional<uint64_t> findings;
 };
 
 nlohmann::json scan_start_record(const ScanStartInfo& info);
@@ -52,5 +56,10 @@ nlohmann::json port_record(const std::string& scan_id, const PortObservation& p,
 nlohmann::json service_record(const std::string& scan_id, const ServiceObservation& s);
 nlohmann::json device_record(const std::string& scan_id, const DeviceObservation& d,
                              const std::string& hostname);
+
+// One `credential` record per audited service; the password is redacted unless `reveal`.
+nlohmann::json credential_record(const std::string& scan_id, const creds::ServiceAudit& a,
+                                 bool reveal);
+nlohmann::json finding_record(const std::string& scan_id, const Finding& f);
 
 }  // namespace mamori

@@ -71,6 +71,34 @@ void TableWriter::write_device(const DeviceObservation& device,
   std::fflush(out_);
 }
 
+void TableWriter::write_audit(const DeviceObservation& device,
+                              const std::vector<creds::ServiceAudit>& audits,
+                              const std::vector<Finding>& findings, bool reveal) {
+  if (audits.empty() && findings.empty()) return;
+  unsigned attempts = 0;
+  for (const auto& a : audits) attempts += a.attempts;
+  std::string out = fmt::format("{}  audit: {} service(s), {} login attempt(s)\n", device.ip.str(),
+                                audits.size(), attempts);
+  for (const auto& a : audits) {
+    std::string what = a.detail;
+    if (a.outcome == "accepted" && a.accepted) {
+      what = fmt::format("{}/{} ({})  {}", a.accepted->username.empty() ? "-" : a.accepted->username,
+                         redact_secret(a.accepted->password, reveal), a.accepted->list, a.detail);
+    }
+    out += fmt::format("  {:<11} {:<10} {:<18} {}\n",
+                       fmt::format("{}/{}", a.service.port, proto_name(a.service.proto)),
+                       a.service.service, a.outcome, what.substr(0, 90));
+  }
+  for (const auto& f : findings) {
+    out += fmt::format("  {:<8} {:<24} {:<9} {}\n", f.severity, f.check_id,
+                       f.port ? fmt::format("{}/{}", *f.port, f.service) : std::string("-"), f.title);
+  }
+  out += "\n";
+  std::lock_guard lock(mu_);
+  std::fputs(out.c_str(), out_);
+  std::fflush(out_);
+}
+
 void TableWriter::write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete) {
   std::lock_guard lock(mu_);
   std::fprintf(out_, "%s: %llu host(s) with open ports, %llu open port(s) in %.2f s\n",

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/port_spec.h"
+#include "checks/creds/runner.h"
+#include "checks/findings.h"
 #include "engine/observation.h"
 
 namespace mamori {
@@ -34,6 +36,9 @@ class TableWriter {
   void write_host(const HostObservation& host);
   // A device with its identified services (the identify stage's view of a host).
   void write_device(const DeviceObservation& device, const std::vector<ServiceObservation>& services);
+  // A device's credential audit and findings (secrets already redacted unless `reveal`).
+  void write_audit(const DeviceObservation& device, const std::vector<creds::ServiceAudit>& audits,
+                   const std::vector<Finding>& findings, bool reveal);
   void write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete);
 
  private:

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""End-to-end credential audit against the emulated device lab.
+
+The demo home scenario (data/lab/demo-home.yaml) is moved from 127.66.0.x to 127.73.0.x, served
+by mamori-lab, scanned by `mamori scan` (all stages), and the findings are compared with
+`mamori-lab truth`: every expected credential finding must be reported (recall) and nothing else
+(no false hit). Traffic goes only to 127.73.0.0/24. Exit 77 = skipped.
+
+Usage: creds_lab_test.py CASE --mamori PATH --lab PATH --scenario PATH --schema PATH
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import jsonschema
+
+NET = "127.73.0"
+CRED_CHECKS = {"default-credential", "no-authentication", "ftp-anonymous", "mqtt-anonymous",
+               "snmp-default-community", "telnet-enabled", "cleartext-admin", "rtsp-stream-open"}
+PORTS = "iot,1400,1401,5000,52323,8883"
+
+
+class Lab:
+    def __init__(self, args, tmp):
+        text = open(args.scenario).read().replace("127.66.0.", NET + ".")
+        self.scenario = os.path.join(tmp, "creds-lab.yaml")
+        open(self.scenario, "w").write(text)
+        ready = os.path.join(tmp, "ready")
+        self.proc = subprocess.Popen([args.lab, "run", self.scenario, "--ready-file", ready],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(300):
+            if os.path.exists(ready) and os.path.getsize(ready) > 0:
+                break
+            if self.proc.poll() is not None:
+                raise SystemExit("FAIL: mamori-lab exited: " + self.proc.stderr.read()[-2000:])
+            time.sleep(0.1)
+        else:
+            self.stop()
+            raise SystemExit("FAIL: mamori-lab not ready after 30 s")
+        truth = subprocess.run([args.lab, "truth", self.scenario], capture_output=True, text=True, check=True)
+        self.truth = [json.loads(l) for l in truth.stdout.splitlines() if l.strip()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # our own child, by PID
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def records(text):
+    return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+
+def validate(args, recs):
+    schema = json.load(open(args.schema))
+    v = jsonschema.Draft202012Validator(schema)
+    for r in recs:
+        errs = list(v.iter_errors(r))
+        if errs:
+            raise AssertionError(f"record does not match the schema: {r}: {errs[0].message}")
+
+
+def expected_findings(truth):
+    out = set()
+    for d in truth:
+        for f in d["findings"]:
+            if f["check_id"] in CRED_CHECKS:
+                out.add((d["ip"], f["check_id"], f["port"]))
+    return out
+
+
+def lab_secrets(truth):
+    """Every password in the scenario (none may appear in output without --reveal-secrets)."""
+    out = set()
+    for d in truth:
+        for s in d["services"]:
+            for c in s.get("credentials", []):
+                if len(c["password"]) > 1:
+                    out.add(c["password"])
+    return out
+
+
+def accepted_is_real(truth, rec):
+    for d in truth:
+        if d["ip"] != rec["ip"]:
+            continue
+        for s in d["services"]:
+            if s["port"] != rec["port"]:
+                continue
+            if s["kind"] == "snmp":
+                return any(c["name"] == rec["password"] for c in s.get("communities", []))
+            return any(c["username"] == rec["username"] and c["password"] == rec["password"]
+                       for c in s.get("credentials", []))
+    return False
+
+
+def case_lab_truth(args, lab, tmp):
+    out = os.path.join(tmp, "scan.jsonl")
+    p = subprocess.run([args.mamori, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "0",
+                        "--reveal-secrets", "-o", out, "--no-progress"],
+                       capture_output=True, text=True, timeout=200)
+    if p.returncode != 0:
+        raise AssertionError(f"mamori scan exit {p.returncode}: {p.stderr[-2000:]}")
+    recs = records(open(out).read())
+    validate(args, recs)
+    got = {(r["ip"], r["check_id"], r.get("port")) for r in recs if r["type"] == "finding"
+           and r["check_id"] in CRED_CHECKS}
+    want = expected_findings(lab.truth)
+    missed = sorted(want - got)
+    extra = sorted(got - want)
+    creds = [r for r in recs if r["type"] == "credential"]
+    print(f"credential records: {len(creds)}; findings expected {len(want)}, found {len(got & want)}, "
+          f"missed {len(missed)}, extra {len(extra)}")
+    for r in creds:
+        print(f"  {r['ip']}:{r['port']} {r['service']:<7} {r['outcome']:<17} attempts={r['attempts']} "
+              f"{r.get('username', '')} {r.get('detail', '')[:70]}")
+    false_accepts = [r for r in creds if r["outcome"] == "accepted" and not accepted_is_real(lab.truth, r)]
+    assert not false_accepts, f"accepted credentials the device does not have: {false_accepts}"
+    assert not missed, f"missed findings: {missed}"
+    assert not extra, f"findings the lab truth does not have: {extra}"
+    end = [r for r in recs if r["type"] == "scan" and r["phase"] == "end"][0]
+    assert end["complete"] is True and end["stats"]["login_attempts"] > 0, end
+    # Caps: no service more than the default 30, no device more than 100.
+    per_dev = {}
+    for r in creds:
+        assert r["attempts"] <= 30, r
+        per_dev[r["ip"]] = per_dev.get(r["ip"], 0) + r["attempts"]
+    assert max(per_dev.values()) <= 100, per_dev
+
+    # Secrets are redacted by default.
+    out2 = os.path.join(tmp, "scan2.jsonl")
+    p = subprocess.run([args.mamori, "scan", NET + ".10", "-p", "23,80", "--attempt-spacing", "0",
+                        "-o", out2, "--no-progress"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    text = open(out2).read()
+    leaked = [s for s in lab_secrets(lab.truth) if s in text]
+    assert not leaked, f"passwords in the output without --reveal-secrets: {leaked}"
+    acc = [r for r in records(text) if r["type"] == "credential" and r["outcome"] == "accepted"]
+    assert acc and all(r["password"].endswith("***") for r in acc), acc
+
+
+def case_url_mode(args, lab, tmp):
+    out = os.path.join(tmp, "urls.jsonl")
+    p = subprocess.run([args.mamori, "creds", f"telnet://{NET}.10", f"http://{NET}.10:80",
+                        f"telnet://{NET}.1", f"mqtt://{NET}.50", "--attempt-spacing", "0",
+                        "--reveal-secrets", "-o", out], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    recs = records(open(out).read())
+    validate(args, recs)
+    by = {(r["ip"], r["port"]): r for r in recs if r["type"] == "credential"}
+    assert by[(NET + ".10", 23)]["outcome"] == "accepted" and by[(NET + ".10", 23)]["password"] == "xc3511", by
+    assert by[(NET + ".10", 80)]["outcome"] == "accepted", by[(NET + ".10", 80)]
+    assert by[(NET + ".1", 23)]["outcome"] == "no_auth_required", by[(NET + ".1", 23)]
+    assert by[(NET + ".50", 1883)]["outcome"] == "no_auth_required", by[(NET + ".50", 1883)]
+    # usage errors name the bad token and exit 2
+    for bad, token in ((["creds", "gopher://127.73.0.1"], "gopher"),
+                       (["creds", "telnet://127.73.0.1:99999"], "99999"),
+                       (["creds", "telnet://127.73.0.0/24x", "127.73.0.1"], "127.73.0.1"),
+                       (["scan", "telnet://127.73.0.1"], "telnet://127.73.0.1"),
+                       (["creds", f"telnet://{NET}.10", "--max-attempts", "1"], "--max-attempts")):
+        p = subprocess.run([args.mamori, *bad], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2 and token in p.stderr, (bad, p.returncode, p.stderr)
+
+
+def case_interrupt(args, lab, tmp):
+    """SIGINT during the audit keeps every record already written and ends the file cleanly."""
+    out = os.path.join(tmp, "int.jsonl")
+    p = subprocess.Popen([args.mamori, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "300ms",
+                          "-o", out, "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if os.path.exists(out) and '"credential"' in open(out).read():
+            break
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(timeout=30)
+    assert rc in (130, 0), (rc, p.stderr.read())
+    recs = records(open(out).read())
+    validate(args, recs)
+    assert any(r["type"] == "credential" for r in recs)
+    end = recs[-1]
+    assert end["type"] == "scan" and end["phase"] == "end", end
+    if rc == 130:
+        assert end["complete"] is False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("--mamori", required=True)
+    ap.add_argument("--lab", required=True)
+    ap.add_argument("--scenario", required=True)
+    ap.add_argument("--schema", required=True)
+    args = ap.parse_args()
+    cases = {"LabTruth": case_lab_truth, "UrlMode": case_url_mode, "Interrupt": case_interrupt}
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = Lab(args, tmp)
+        try:
+            cases[args.case](args, lab, tmp)
+        except AssertionError as e:
+            print("FAIL:", e)
+            return 1
+        finally:
+            lab.stop()
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
