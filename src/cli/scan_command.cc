@@ -294,7 +294,10 @@ struct AuditSetup {
 
 Expected<AuditSetup> make_audit_setup(const ScanArgs& a) {
   AuditSetup s;
-  auto spacing = parse_duration(a.attempt_spacing);
+  // 0 is allowed here (benchmarks, your own lab); parse_duration insists on at least 1ms.
+  const bool no_spacing = a.attempt_spacing == "0" || a.attempt_spacing == "0ms" || a.attempt_spacing == "0s";
+  auto spacing = no_spacing ? Expected<std::chrono::milliseconds>(std::chrono::milliseconds(0))
+                            : parse_duration(a.attempt_spacing);
   if (!spacing) return make_error("--attempt-spacing: " + spacing.error().message);
   auto login_timeout = parse_duration(a.login_timeout);
   if (!login_timeout) return make_error("--login-timeout: " + login_timeout.error().message);
