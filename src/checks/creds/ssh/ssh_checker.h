@@ -1,0 +1,73 @@
+// SSH credential checker: one password (or keyboard-interactive password) login per connection
+// with libssh, driven non-blocking from the Asio event loop. Authentication success is the
+// proof: no channel is opened and nothing runs on the device. The server's host key is never
+// verified (we observe, not trust) but its SHA-256 is recorded so later stages can find keys
+// shared across devices.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "checks/creds/checker.h"
+
+namespace mamori::creds {
+
+// id "ssh", services {"ssh"}.
+const Checker& ssh_checker();
+
+namespace ssh {
+
+// Evidence keys (persistent).
+inline constexpr const char* kHostKeySha256 = "ssh.hostkey_sha256";  // 64 lower-case hex digits
+                                                                      // of SHA-256(key blob)
+inline constexpr const char* kHostKeyType = "ssh.hostkey_type";  // "ssh-ed25519", "ssh-rsa"...
+inline constexpr const char* kAuthMethods = "ssh.auth_methods";  // "password,publickey"
+inline constexpr const char* kMethod = "ssh.method";  // what proved the login: "password",
+                                                      // "keyboard-interactive", "none"
+inline constexpr const char* kBanner = "ssh.banner";  // server identification string
+inline constexpr const char* kKex = "ssh.kex";        // negotiated key exchange (when libssh
+                                                      // names it)
+inline constexpr const char* kCipher = "ssh.cipher";  // negotiated cipher, server to client
+
+// --- Pure parsers (no I/O; fuzzed by fuzz/creds/ssh_fuzz.cc) ---
+
+enum class PromptKind { password, other };
+// Whether a keyboard-interactive prompt asks for the account password: echo off and the text
+// names a password ("Password:", "admin@host's password:", "パスワード:"), and nothing hints at
+// a one-time code or token. Looks at most at the first 1024 bytes.
+PromptKind classify_prompt(std::string_view prompt, bool echo);
+
+// What a failed libssh call means, from its error text (which carries the server's
+// SSH_MSG_DISCONNECT description when there was one): lockout on "too many", "locked",
+// "try again later"...; after the password was sent, the server ending the connection is a
+// rejection; anything else is an error (could not tell).
+Outcome classify_failure(std::string_view error_text, bool after_password);
+
+// libssh's SSH_AUTH_METHOD_* bit mask as "none,password,publickey,hostbased,keyboard-interactive,
+// gssapi-with-mic" (only the set bits, in that order; "" for 0).
+std::string auth_methods_name(int methods);
+
+// Lower-case hex of `bytes`.
+std::string to_hex(std::string_view bytes);
+
+// --- The conversation (exposed for tests and the fuzz target) ---
+
+struct SessionPlan {
+  std::string host;      // the address as text; libssh keeps it, nothing is resolved
+  std::string username;
+  // Null: only try the "none" method (check_open); otherwise the password to try.
+  const std::string* password = nullptr;
+  net::Millis io{3000};  // longest wait for the server at any one step (5 s more for the
+                         // answer to a password: servers delay failures)
+  net::Millis total{20000};  // the whole conversation
+  size_t max_read = 256 * 1024;  // bytes the server may send (TCP sockets only)
+};
+
+// Runs one SSH conversation over `fd`, a connected stream socket. Takes ownership of `fd`
+// (closed before this returns, also on failure). Never throws. accepted only on
+// SSH_AUTH_SUCCESS; see classify_failure for the rest.
+// REQUIRES: called from a coroutine on `ex`, whose io_context is run by one thread.
+Task<AttemptResult> run_session(net::Executor ex, int fd, SessionPlan plan);
+
+}  // namespace ssh
+}  // namespace mamori::creds
