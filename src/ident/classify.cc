@@ -180,7 +180,53 @@ void enrich(const Compiled& c, const std::vector<uint32_t>& matched, const Recor
   }
 }
 
+// Where identification fetched the host's UPnP description: the port of a same-host LOCATION in
+// an SSDP answer whose description was read and parsed (upnp.fetch "ok").
+struct Described {
+  uint16_t port = 0;  // 0: none
+  std::string location;
+  const ServiceObservation* ssdp = nullptr;
+};
+
+Described described_upnp(const std::vector<ServiceObservation>& services) {
+  static const RE2 kSameHostPort(R"(^(?i:http)://([^/:@\[\]]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(?:[/?#]|$))");
+  for (const auto& s : services) {
+    if (s.proto != Proto::udp || s.service != "ssdp") continue;
+    auto fetch = s.fields.find("upnp.fetch");
+    auto loc = s.fields.find("ssdp.location");
+    if (fetch == s.fields.end() || fetch->second != "ok" || loc == s.fields.end()) continue;
+    std::string host, port;
+    if (!RE2::PartialMatch(loc->second, kSameHostPort, &host, &port)) continue;
+    if (host.starts_with("[")) host = host.substr(1, host.size() - 2);
+    auto ip = Ip::parse(host);
+    if (!ip || !(*ip == s.ip)) continue;
+    unsigned long p = port.empty() ? 80 : std::stoul(port);
+    if (p >= 1 && p <= 65535) return {static_cast<uint16_t>(p), loc->second, &s};
+  }
+  return {};
+}
+
 }  // namespace
+
+void name_upnp_services(std::vector<ServiceObservation>& services) {
+  const Described d = described_upnp(services);
+  if (d.port == 0) return;
+  bool seen = false;
+  for (auto& s : services) {
+    if (s.proto != Proto::tcp || s.port != d.port) continue;
+    seen = true;
+    if (s.service == "http") s.service = "upnp";
+  }
+  if (seen) return;
+  // A port outside the swept set: the description fetched from it proves an open UPnP server.
+  ServiceObservation upnp;
+  upnp.ip = d.ssdp->ip;
+  upnp.port = d.port;
+  upnp.proto = Proto::tcp;
+  upnp.service = "upnp";
+  upnp.fields["upnp.location"] = d.location;
+  services.push_back(std::move(upnp));
+}
 
 ServiceMatch match_service(const FingerprintCatalog& catalog, const ServiceObservation& service, const HostFacts& host) {
   const Compiled& c = catalog.compiled();
@@ -275,6 +321,7 @@ DeviceObservation classify(const FingerprintCatalog& catalog, const Ip& ip, std:
   pick(kVendor, dev.vendor);
   pick(kModel, dev.model);
   pick(kFirmware, dev.firmware);
+  name_upnp_services(services);
   return dev;
 }
 

@@ -34,8 +34,17 @@ ServiceMatch match_service(const FingerprintCatalog& catalog, const ServiceObser
 //   vendor/model/firmware: from the strongest rules voting for the chosen category that set them,
 //   else from the strongest rules that vote for no category (never from another category's).
 //   evidence: ids of every matched rule, strongest first.
-// Values that come from capture groups are cut to kMaxRenderedValue bytes. Thread-safe.
+// Values that come from capture groups are cut to kMaxRenderedValue bytes. Last, the services
+// are named by what identification learned across them (name_upnp_services). Thread-safe.
 DeviceObservation classify(const FingerprintCatalog& catalog, const Ip& ip, std::vector<ServiceObservation>& services,
                            const HostFacts& host = {});
+
+// A plain-HTTP TCP service that served the UPnP device description the host's SSDP answer
+// pointed to (same-host LOCATION, description fetched and parsed: upnp.fetch "ok") is renamed
+// `upnp`, the spec/results.md name for a UPnP description/control server. Other services and
+// hosts without such an SSDP observation are left alone. When no TCP service of the host is on
+// that port (it was not swept), a `upnp` service is added for it (field upnp.location): the
+// fetched description proves it open. May append to `services` (invalidates references).
+void name_upnp_services(std::vector<ServiceObservation>& services);
 
 }  // namespace mamori::ident

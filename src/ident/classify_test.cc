@@ -261,5 +261,76 @@ TEST(Classify, EmptyCatalog) {
   EXPECT_EQ(classify(empty, Ip{}, s).category, "unknown");
 }
 
+// UPnP description servers: named `upnp` where identification fetched the description the
+// host's SSDP answer pointed to (spec/results.md), nowhere else.
+ServiceObservation ssdp_answer(const Ip& ip, std::string location, std::string fetch) {
+  ServiceObservation s = svc(1900, "ssdp", {{"ssdp.location", std::move(location)}, {"upnp.fetch", std::move(fetch)}});
+  s.ip = ip;
+  s.proto = Proto::udp;
+  return s;
+}
+
+ServiceObservation at(const Ip& ip, ServiceObservation s) {
+  s.ip = ip;
+  return s;
+}
+
+TEST(NameUpnp, HttpOnTheDescribedPortBecomesUpnp) {
+  const Ip ip = *Ip::parse("127.72.0.5");
+  std::vector<ServiceObservation> v{at(ip, svc(80, "http", {})), at(ip, svc(49152, "http", {})),
+                                    ssdp_answer(ip, "http://127.72.0.5:49152/rootDesc.xml", "ok")};
+  classify(FingerprintCatalog(), ip, v);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].service, "http");
+  EXPECT_EQ(v[1].service, "upnp");
+  EXPECT_EQ(v[2].service, "ssdp");
+}
+
+TEST(NameUpnp, DefaultPortAndIpv6) {
+  const Ip ip = *Ip::parse("::1");
+  std::vector<ServiceObservation> v{at(ip, svc(80, "http", {})), ssdp_answer(ip, "HTTP://[::1]/desc.xml", "ok")};
+  name_upnp_services(v);
+  EXPECT_EQ(v[0].service, "upnp");
+}
+
+TEST(NameUpnp, OnlyWithAFetchedSameHostDescription) {
+  const Ip ip = *Ip::parse("127.72.0.5");
+  for (const auto& [location, fetch] : std::vector<std::pair<std::string, std::string>>{
+           {"http://127.72.0.5:49152/rootDesc.xml", "http 404"},
+           {"http://127.72.0.5:49152/rootDesc.xml", "bad_description"},
+           {"http://127.72.0.6:49152/rootDesc.xml", "ok"},
+           {"http://127.72.0.5.example:49152/", "ok"},
+           {"http://user@127.72.0.5:49152/", "ok"},
+           {"https://127.72.0.5:49152/rootDesc.xml", "ok"},
+           {"http://127.72.0.5:99999/", "ok"},
+           {"http://127.72.0.5:0/", "ok"}}) {
+    std::vector<ServiceObservation> v{at(ip, svc(49152, "http", {})), ssdp_answer(ip, location, fetch)};
+    name_upnp_services(v);
+    EXPECT_EQ(v.size(), 2u) << location << " " << fetch;
+    EXPECT_EQ(v[0].service, "http") << location << " " << fetch;
+  }
+}
+
+TEST(NameUpnp, OtherServicesOnThePortKeepTheirName) {
+  const Ip ip = *Ip::parse("127.72.0.5");
+  std::vector<ServiceObservation> v{at(ip, svc(5000, "https", {})), ssdp_answer(ip, "http://127.72.0.5:5000/", "ok")};
+  name_upnp_services(v);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].service, "https");
+}
+
+TEST(NameUpnp, UnsweptDescribedPortIsReported) {
+  const Ip ip = *Ip::parse("127.72.0.5");
+  std::vector<ServiceObservation> v{at(ip, svc(80, "http", {})), ssdp_answer(ip, "http://127.72.0.5:1401/xml", "ok")};
+  name_upnp_services(v);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[2].service, "upnp");
+  EXPECT_EQ(v[2].port, 1401);
+  EXPECT_EQ(v[2].proto, Proto::tcp);
+  EXPECT_EQ(v[2].ip, ip);
+  EXPECT_EQ(v[2].fields["upnp.location"], "http://127.72.0.5:1401/xml");
+  EXPECT_EQ(v[0].service, "http");
+}
+
 }  // namespace
 }  // namespace mamori::ident

@@ -11,7 +11,7 @@ constexpr KeyScope H = KeyScope::host;
 constexpr KeyMatch A = KeyMatch::search;
 constexpr KeyMatch W = KeyMatch::whole;
 
-constexpr std::array<EvidenceKey, 35> kKeys{{
+constexpr std::array<EvidenceKey, 37> kKeys{{
     {"port", S, W, "TCP/UDP port number in decimal, e.g. 554"},
     {"service", S, W, "service name the probes gave (lower case: http, rtsp, ssh, ...)"},
     {"proto", S, W, "tcp or udp"},
@@ -47,6 +47,8 @@ constexpr std::array<EvidenceKey, 35> kKeys{{
     {"wsd.scopes", F, A, "WS-Discovery Scopes (URIs, space-separated)"},
     {"mdns.services", F, A, "DNS-SD service types seen, space-separated, e.g. _ipp._tcp _airplay._tcp"},
     {"pjl.id", F, A, "answer to @PJL INFO ID (printer model)"},
+    {"rtsp.realm", F, A, "realm of the RTSP authentication challenge"},
+    {"tls.subject", F, A, "subject of the TLS leaf certificate, RFC 2253, e.g. CN=DS-2CD2032-I,O=Hikvision"},
 }};
 
 }  // namespace
