@@ -158,7 +158,7 @@ bool mentions_lockout(std::string_view text) {
   return contains_any(t, {"locked", "lockout", "lock out", "too many", "try again later", "try again in",
                           "retry later", "retry in", "retry after", "temporarily blocked", "temporarily disabled",
                           "blocked for", "banned", "attempts exceeded", "maximum number of login",
-                          "wait before", "please wait"});
+                          "wait before"});
 }
 
 TelnetScreen classify_telnet_screen(std::string_view screen) {

@@ -78,6 +78,9 @@ TEST(TelnetScreen, RealWorldGreetings) {
       {"banner only", "Welcome to the device\r\n", TelnetPromptKind::none},
       {"lockout", "\r\nToo many failed login attempts. Try again later.\r\n", TelnetPromptKind::none, false, true},
       {"locked account", "Login incorrect\r\nAccount admin is locked\r\nlogin: ", TelnetPromptKind::login, true, true},
+      {"booting is no lockout", "Please wait while the device boots...\r\n", TelnetPromptKind::none},
+      {"warning banner: lockout words, still a prompt", "Accounts are locked after 5 failures\r\nlogin: ", TelnetPromptKind::login,
+       false, true},
       {"empty", "", TelnetPromptKind::none},
   };
   for (const auto& c : cases) {
@@ -413,19 +416,39 @@ TEST(TelnetScripted, YesToEverythingHoneypotIsNeverAccepted) {
   EXPECT_EQ(r.outcome, Outcome::error) << r.detail;
 }
 
-TEST(TelnetScripted, FloodIsAnError) {
-  ScriptServer server([](tcp::socket s) -> asio::awaitable<void> {
+// Sends `line` over and over (about 70 MB) until the client goes away.
+ScriptServer::Script flood(std::string line) {
+  return [line](tcp::socket s) -> asio::awaitable<void> {
     std::string chunk;
-    for (int i = 0; i < 100; ++i) chunk += "# MAMORI_1234 # login: Password: \r\n";
+    for (int i = 0; i < 100; ++i) chunk += line;
     for (int i = 0; i < 20000; ++i) {
       auto [ec, n] = co_await asio::async_write(s, asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
     }
-  });
+  };
+}
+
+TEST(TelnetScripted, FloodIsAnError) {
+  ScriptServer server(flood("Welcome to the device, please wait while it boots\r\n"));
   Target t("127.0.0.1", server.port());
   AttemptResult r = t.attempt("admin", "admin");
   EXPECT_EQ(r.outcome, Outcome::error) << r.detail;
+  EXPECT_NE(r.detail.find("flood"), std::string::npos) << r.detail;
   EXPECT_TRUE(t.open().found.empty());
+}
+
+TEST(TelnetScripted, FloodOfPromptsAndTokensIsNeverAccepted) {
+  // Every kind of prompt and a proof-looking line, endlessly: wherever a read happens to stop
+  // (a pause of the sender can end a screen on any prompt), nothing proves a login.
+  ScriptServer server(flood("# MAMORI_1234 # login: Password: \r\nMAMORI_1234\r\n"));
+  Target t("127.0.0.1", server.port());
+  for (int i = 0; i < 3; ++i) {
+    AttemptResult r = t.attempt("admin", "admin");
+    EXPECT_NE(r.outcome, Outcome::accepted) << r.detail;
+    OpenAccessResult open = t.open();
+    EXPECT_TRUE(open.found.empty());
+    EXPECT_FALSE(open.no_login_needed);
+  }
 }
 
 TEST(TelnetScripted, FloodAfterThePasswordIsNotAccepted) {
