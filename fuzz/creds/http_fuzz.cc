@@ -31,9 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (f.inputs.size() > kMaxInputs || f.action.size() > kMaxAttr) __builtin_trap();
   }
   if (auto lf = find_login_form(in)) {
-    if (lf->password_field.empty() && !has_password_input(in)) {
-      // a login form always has its password input in the page
-    }
+    // A login form's password input is on the page, so the page is never "open".
+    if (lf->password_field.empty() || !has_password_input(in)) __builtin_trap();
     auto p = resolve_action(lf->action, "/login.htm", [](std::string_view) { return std::string(); });
     if (p && (p->find('\r') != std::string::npos || p->find('\n') != std::string::npos)) __builtin_trap();
   }
