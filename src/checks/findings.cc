@@ -105,6 +105,10 @@ std::vector<Finding> audit_findings(const DeviceObservation& device,
       nlohmann::json ev = {{"detail", o.detail}};
       for (const auto& [k, v] : o.evidence) ev[k] = v;
       add(o.check_id, s, ev, o.check_id == "no-authentication" && is_shell(s->service) ? "critical" : "");
+      // An open stream or broker is also the general "answers without authentication".
+      if (o.check_id == "rtsp-stream-open" || o.check_id == "mqtt-anonymous") {
+        add("no-authentication", s, ev);
+      }
     }
     if (a.outcome == "accepted" && a.accepted) {
       nlohmann::json ev = {{"username", a.accepted->username},
@@ -146,6 +150,18 @@ std::vector<Finding> audit_findings(const DeviceObservation& device,
       add("telnet-enabled", &s, ev);
       // A telnet login sends the password in clear; a shell without login is no-authentication.
       if (!open_service(s)) add("cleartext-admin", &s, {{"login", "telnet"}});
+    }
+    // RTSP Basic sends the password itself, as FTP does for a named account it accepted.
+    auto rtsp_auth = s.fields.find("rtsp.auth");
+    if (!s.tls && rtsp_auth != s.fields.end() && rtsp_auth->second == "basic") {
+      add("cleartext-admin", &s, {{"login", "rtsp basic"}});
+    }
+    if (s.service == "ftp" && !s.tls) {
+      bool named = std::any_of(audits.begin(), audits.end(), [&](const creds::ServiceAudit& a) {
+        return a.service.port == s.port && a.outcome == "accepted" && a.accepted &&
+               a.accepted->username != "anonymous" && a.accepted->username != "ftp";
+      });
+      if (named) add("cleartext-admin", &s, {{"login", "ftp USER/PASS"}});
     }
     // Basic and form logins send the password itself over plain HTTP (digest does not); a
     // plain-HTTP port that only redirects to HTTPS has no login of its own (auth "none").

@@ -82,7 +82,8 @@ TEST(AuditFindings, MapsOutcomesToCheckIds) {
   for (auto& x : f) ids.insert(x.check_id);
   EXPECT_EQ(ids, (std::multiset<std::string>{"default-credential", "telnet-enabled", "cleartext-admin",
                                              "cleartext-admin", "ftp-anonymous",
-                                             "snmp-default-community", "mqtt-anonymous"}));
+                                             "snmp-default-community", "mqtt-anonymous",
+                                             "no-authentication"}));
   for (auto& x : f) {
     if (x.check_id == "default-credential") {
       EXPECT_EQ(x.severity, "critical");  // telnet

@@ -88,6 +88,17 @@ def lab_secrets(truth):
     return out
 
 
+def walk_strings(obj, key=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from walk_strings(v, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from walk_strings(v, key)
+    elif isinstance(obj, str):
+        yield key, obj
+
+
 def accepted_is_real(truth, rec):
     for d in truth:
         if d["ip"] != rec["ip"]:
@@ -141,7 +152,15 @@ def case_lab_truth(args, lab, tmp):
                         "-o", out2, "--no-progress"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     text = open(out2).read()
-    leaked = [s for s in lab_secrets(lab.truth) if s in text]
+    leaked = []
+    for rec in records(text):
+        for key, value in walk_strings(rec):
+            if key in ("username", "list", "source", "title", "title_ja"):
+                continue
+            for secret in lab_secrets(lab.truth):
+                # the whole value, or a distinctive secret inside a detail text
+                if value == secret or (len(secret) >= 6 and secret != "password" and secret in value):
+                    leaked.append((key, value))
     assert not leaked, f"passwords in the output without --reveal-secrets: {leaked}"
     acc = [r for r in records(text) if r["type"] == "credential" and r["outcome"] == "accepted"]
     assert acc and all(r["password"].endswith("***") for r in acc), acc

@@ -43,7 +43,14 @@ std::optional<std::string> serve(std::string_view bytes, ServiceEnv& env) {
 
 }  // namespace
 
+// Resources readable by anyone (no DTLS, no OSCORE): the data service answers without
+// authentication (issue 5 lists CoAP among the services that need no login).
+std::vector<std::string> coap_findings(const Device&, const Service& s) {
+  if (!s.resources.empty()) return {"no-authentication"};
+  return {};
+}
+
 extern const ServiceKind kCoapKind{"coap", "CoAP server: /.well-known/core and text resources", Transport::udp, 5683,
-                                   {"resources"}, nullptr, serve, nullptr, nullptr, "coap"};
+                                   {"resources"}, nullptr, serve, coap_findings, nullptr, "coap"};
 
 }  // namespace mamori::lab

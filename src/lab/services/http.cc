@@ -47,7 +47,9 @@ std::string admin_page(const Device& d, const Service& s) {
   return page(title_of(d, s),
               fmt::format("<h1>{}</h1>\n<table>\n<tr><td>Vendor</td><td>{}</td></tr>\n<tr><td>Model</td><td>{}</td></tr>\n"
                           "<tr><td>Firmware Version</td><td>{}</td></tr>\n<tr><td>Serial Number</td><td>{}</td></tr>\n"
-                          "</table>\n<a href=\"/logout\">Logout</a>",
+                          "</table>\n<p><a href=\"/network\">Network Settings</a> | <a href=\"/password\">Change "
+                          "Password</a> | <a href=\"/firmware\">Firmware Upgrade</a> | <a href=\"/reboot\">Reboot</a></p>\n"
+                          "<a href=\"/logout\">Logout</a>",
                           html_escape(title_of(d, s)), html_escape(d.vendor), html_escape(d.model),
                           html_escape(d.firmware), html_escape(d.serial)));
 }
@@ -141,7 +143,10 @@ Response handle(const Request& r, ServiceEnv& env) {
     res.body = page("404 Not Found", "<h1>Not Found</h1>");
     return res;
   }
-  res.body = admin_page(d, s);
+  // admin: false is a public page (a speaker's info page): no settings, no session, no serials.
+  res.body = s.admin ? admin_page(d, s)
+                     : page(title_of(d, s), fmt::format("<h1>{}</h1>\n<p>This device is set up from its app.</p>",
+                                                        html_escape(title_of(d, s))));
   return res;
 }
 

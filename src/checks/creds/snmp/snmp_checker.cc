@@ -1,5 +1,6 @@
 #include "checks/creds/snmp/snmp_checker.h"
 
+#include <algorithm>
 #include <random>
 
 namespace mamori::creds {
@@ -89,7 +90,9 @@ class SnmpChecker : public Checker {
       if (!request) co_return result(Outcome::error, "community cannot be encoded");
       // One datagram is enough: the socket is connected to the agent and fresh, so the first
       // answer is to this request or to nothing of ours.
-      auto replies = co_await net::udp_exchange(t.ex, t.ip, t.port, std::move(*request), t.limits.io, 1,
+      // An agent answers within milliseconds; two versions must fit in one attempt's deadline.
+      auto replies = co_await net::udp_exchange(t.ex, t.ip, t.port, std::move(*request),
+                                                std::min(t.limits.io, Millis(2000)), 1,
                                                 snmp::kMaxMessageBytes);
       if (auto r = judge_snmp_replies(replies, version, c.password, id)) co_return *r;
     }
