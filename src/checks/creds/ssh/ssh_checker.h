@@ -69,5 +69,8 @@ struct SessionPlan {
 // REQUIRES: called from a coroutine on `ex`, whose io_context is run by one thread.
 Task<AttemptResult> run_session(net::Executor ex, int fd, SessionPlan plan);
 
+// run_session on a private event loop, blocking the calling thread (fuzzing, tools).
+AttemptResult run_session_blocking(int fd, SessionPlan plan);
+
 }  // namespace ssh
 }  // namespace mamori::creds

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -361,6 +364,13 @@ Task<AttemptResult> run_session(net::Executor ex, int fd, SessionPlan plan) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   Conversation c(std::move(ex), fd, std::move(plan));
   co_return co_await c.run();
+}
+
+AttemptResult run_session_blocking(int fd, SessionPlan plan) {
+  asio::io_context io;
+  auto done = asio::co_spawn(io, run_session(io.get_executor(), fd, std::move(plan)), asio::use_future);
+  io.run();
+  return done.get();
 }
 
 }  // namespace mamori::creds::ssh
