@@ -217,7 +217,11 @@ TEST(SshScripted, DisconnectTooManyFailuresIsLockout) {
     payload += std::string("\0\0\0\x02", 4);  // SSH_DISCONNECT_PROTOCOL_ERROR
     payload += ssh_string("Too many authentication failures");
     payload += ssh_string("");
-    co_await probes::testing::send(s, "SSH-2.0-OpenSSH_9.2\r\n" + ssh_packet(payload));
+    // After the client's identification and KEXINIT, as a server refusing at once would.
+    co_await probes::testing::send(s, "SSH-2.0-OpenSSH_9.2\r\n");
+    co_await probes::testing::read_until(s, "\r\n");
+    co_await probes::testing::read_for(s, 200);
+    co_await probes::testing::send(s, ssh_packet(payload));
     co_await probes::testing::read_for(s, 2000);
   });
   Trial r = attempt("127.0.0.1", server.port(), "admin", "admin", 1000);

@@ -187,6 +187,11 @@ AttemptResult Conversation::failure(Step step, std::string_view during, bool aft
       break;
   }
   std::string text = ssh_get_error(session_.get());
+  // The server's own words first: libssh may overwrite its error text with the socket error
+  // that follows a disconnect, depending on how the bytes arrived.
+  if (const char* said = ssh_get_disconnect_message(session_.get()); said && *said) {
+    text = "server disconnected: " + std::string(said);
+  }
   if (text.empty()) text = "connection closed";
   r.outcome = classify_failure(text, after_password);
   r.detail = std::string(during) + ": " + short_text(text);
