@@ -12,7 +12,25 @@ namespace mamori::probes {
 // is "unknown" with its banner and behaviour recorded.
 Task<ServiceObservation> identify_tcp(ProbeContext ctx);
 
-// UDP: the probes whose default ports include ctx.port (nullopt: no answer that any recognised).
-Task<std::optional<ServiceObservation>> identify_udp(ProbeContext ctx);
+// How long one UDP probe waits. UDP loses datagrams and a silent port cannot be told from a
+// lost request, so the request is sent once more after `retransmit` of silence; the wait ends
+// at the first reply the probe accepts, at an ICMP port unreachable, or after `total`.
+struct UdpWait {
+  Millis total{3000};
+  Millis retransmit{1500};  // >= total: never retransmit
+};
+// The whole of ctx.limits.io (--probe-timeout), retransmitting at half of it.
+UdpWait default_udp_wait(const ProbeContext& ctx);
+
+// One UDP probe's exchange: request, answers parsed as they arrive, no follow-up. After the
+// first accepted reply, datagrams that follow within a few milliseconds (SSDP answers once per
+// search target) are parsed with it. nullopt: nothing the probe accepted within `wait`.
+Task<std::optional<ServiceObservation>> exchange_udp(const UdpProbe& probe, const ProbeContext& ctx, UdpWait wait);
+
+// UDP: the probes whose default ports include ctx.port, in registration order, each with
+// `wait`; only the last of them retransmits (the earlier ones' second chance is the next probe,
+// e.g. SNMP v1 after v2c). nullopt: no answer that any recognised.
+Task<std::optional<ServiceObservation>> identify_udp(ProbeContext ctx, UdpWait wait);
+Task<std::optional<ServiceObservation>> identify_udp(ProbeContext ctx);  // default_udp_wait(ctx)
 
 }  // namespace mamori::probes

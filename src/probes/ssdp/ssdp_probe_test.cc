@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -214,6 +216,94 @@ TEST(SsdpProbe, GarbageTruncatedAndOversizedAnswers) {
     return std::vector<std::string>{"HTTP/1.1 200 OK\r\nST: a\x01\x02\r\nLOCATION: http://127.0.0.1:1/\r\n\r\n"};
   });
   EXPECT_FALSE(run_udp(ssdp_probe(), injected.port()));  // control bytes in a header: refused
+}
+
+// identify_udp's timing (exchange_udp): stop at the first accepted reply, retransmit once on
+// silence, never wait beyond the total.
+struct Timed {
+  std::optional<ServiceObservation> obs;
+  std::chrono::milliseconds elapsed{0};
+};
+
+Timed exchange(uint16_t port, UdpWait wait) {
+  boost::asio::io_context ioc;
+  ProbeContext ctx = testing::context(ioc, "127.0.0.1", port, wait.total);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto fut = boost::asio::co_spawn(ioc, exchange_udp(ssdp_probe(), ctx, wait), boost::asio::use_future);
+  ioc.run();
+  Timed t;
+  t.obs = fut.get();
+  t.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  return t;
+}
+
+TEST(UdpTiming, StopsAtTheFirstAcceptedReply) {
+  UdpResponder dev(responder("http://127.0.0.1:1/rootDesc.xml"));
+  ASSERT_TRUE(dev.ok());
+  auto t = exchange(dev.port(), {Millis(3000), Millis(1500)});
+  ASSERT_TRUE(t.obs);
+  EXPECT_LT(t.elapsed.count(), 1000);
+  EXPECT_EQ(dev.requests().size(), 1u);
+  // The answers sent together for each search target are all taken.
+  EXPECT_EQ(field(*t.obs, "ssdp.st"),
+            "upnp:rootdevice,urn:schemas-upnp-org:device:InternetGatewayDevice:1,"
+            "urn:schemas-upnp-org:service:WANIPConnection:1");
+}
+
+TEST(UdpTiming, RetransmitsOnceWhenTheFirstRequestIsLost) {
+  std::atomic<int> seen{0};
+  auto answer = responder("http://127.0.0.1:1/rootDesc.xml", {"upnp:rootdevice"});
+  UdpResponder dev([&](const std::string& req) -> std::vector<std::string> {
+    if (seen.fetch_add(1) == 0) return {};  // lost
+    return answer(req);
+  });
+  ASSERT_TRUE(dev.ok());
+  auto t = exchange(dev.port(), {Millis(3000), Millis(300)});
+  ASSERT_TRUE(t.obs);
+  EXPECT_EQ(dev.requests().size(), 2u);
+  EXPECT_EQ(dev.requests()[0], dev.requests()[1]);
+  EXPECT_GE(t.elapsed.count(), 290);
+  EXPECT_LT(t.elapsed.count(), 2000);
+}
+
+TEST(UdpTiming, SilenceCostsTheTotalAndTwoRequests) {
+  UdpResponder dev([](const std::string&) { return std::vector<std::string>{}; });
+  ASSERT_TRUE(dev.ok());
+  auto t = exchange(dev.port(), {Millis(600), Millis(200)});
+  EXPECT_FALSE(t.obs);
+  EXPECT_GE(t.elapsed.count(), 590);
+  EXPECT_LT(t.elapsed.count(), 1500);
+  EXPECT_EQ(dev.requests().size(), 2u);
+
+  UdpResponder once([](const std::string&) { return std::vector<std::string>{}; });
+  auto t2 = exchange(once.port(), {Millis(300), Millis(300)});  // retransmit >= total: never
+  EXPECT_FALSE(t2.obs);
+  EXPECT_EQ(once.requests().size(), 1u);
+}
+
+TEST(UdpTiming, GarbageIsNotAnAnswerAndNotSilence) {
+  UdpResponder dev([](const std::string&) { return std::vector<std::string>{"HTTP/1.1 404 Not Found\r\n\r\n"}; });
+  ASSERT_TRUE(dev.ok());
+  auto t = exchange(dev.port(), {Millis(500), Millis(100)});
+  EXPECT_FALSE(t.obs);
+  EXPECT_GE(t.elapsed.count(), 490);         // kept listening for a real answer
+  EXPECT_EQ(dev.requests().size(), 1u);      // something answered: no retransmission
+}
+
+TEST(UdpTiming, ClosedPortEndsAtOnce) {
+  const uint16_t port = testing::free_udp_port("127.0.0.1");
+  ASSERT_NE(port, 0);
+  auto t = exchange(port, {Millis(3000), Millis(1500)});
+  EXPECT_FALSE(t.obs);
+  EXPECT_LT(t.elapsed.count(), 1000);  // ICMP port unreachable on loopback
+}
+
+TEST(UdpTiming, DefaultWaitIsTheProbeTimeout) {
+  boost::asio::io_context ioc;
+  ProbeContext ctx = testing::context(ioc, "127.0.0.1", 1900, Millis(2000));
+  UdpWait w = default_udp_wait(ctx);
+  EXPECT_EQ(w.total, Millis(2000));
+  EXPECT_EQ(w.retransmit, Millis(1000));
 }
 
 }  // namespace
