@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 pkgs=()
 for list in "$here"/packages/*.txt; do
-  if [ "${1:-}" = "--no-bench" ] && [ "$(basename "$list")" = "bench.txt" ]; then continue; fi
+  if [ "${1:-}" = "--no-bench" ] && case "$(basename "$list")" in bench.txt|credbench.txt) true;; *) false;; esac; then continue; fi
   while read -r line; do
     line=${line%%#*}
     for p in $line; do pkgs+=("$p"); done

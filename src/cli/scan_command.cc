@@ -69,7 +69,7 @@ struct ScanArgs {
   unsigned max_attempts = 30;
   unsigned max_attempts_device = 100;
   std::string attempt_spacing = "500ms";
-  std::string login_timeout = "10s";
+  std::string login_timeout = "15s";
   unsigned login_parallel = 1;
   unsigned device_concurrency = 32;
   bool reveal_secrets = false;

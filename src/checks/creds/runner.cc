@@ -134,8 +134,9 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
   std::string stop_detail;
   unsigned rejected = 0;
   unsigned consecutive_errors = 0;
-  unsigned slow = 0;
-  Clock::duration baseline = Clock::duration::max();
+  unsigned slow = 0;              // consecutive slow rejections
+  std::vector<Clock::duration> first_rejections;
+  Clock::duration baseline{};      // median of the first three rejections
   std::string last_error;
 
   auto worker = [&]() -> Task<void> {
@@ -160,15 +161,25 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
         case Outcome::rejected: {
           ++rejected;
           consecutive_errors = 0;
-          if (rejected <= 3) baseline = std::min(baseline, took);
-          // Rising delays: twice an answer 3x slower (and 2 s slower) than the first ones.
-          if (rejected > 3 && took > 3 * baseline && took > baseline + std::chrono::seconds(2)) {
-            if (++slow >= 2) {
+          if (first_rejections.size() < 3) {
+            first_rejections.push_back(took);
+            auto sorted = first_rejections;
+            std::sort(sorted.begin(), sorted.end());
+            baseline = sorted[sorted.size() / 2];
+            break;
+          }
+          // Rising delays: three answers in a row 3x slower (and 3 s slower) than the median of
+          // the first ones. A constant failure delay (busybox login's 3 s) is not rising, and one
+          // slow answer on a busy machine is noise.
+          if (took > 3 * baseline && took > baseline + policy.slow_margin) {
+            if (++slow >= 3) {
               stop = true;
               stop_outcome = "lockout_suspected";
               stop_detail = "answers slowed down after " + std::to_string(rejected) +
                             " rejected attempts";
             }
+          } else {
+            slow = 0;
           }
           break;
         }

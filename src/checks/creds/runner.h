@@ -21,7 +21,8 @@ struct SafetyPolicy {
   Millis min_spacing{500};        // between the starts of two attempts on one device
   unsigned parallel_per_service = 1;  // attempts in flight on one service
   bool stop_at_first = true;      // stop a service at its first proven success
-  Millis attempt_timeout{10000};  // whole attempt, all its reads and writes
+  Millis attempt_timeout{15000};  // whole attempt, all its reads and writes
+  Millis slow_margin{3000};       // "answers slowed down": 3x and this much slower than at first
   net::Limits limits;             // per connection (connect, each read, byte budget)
 };
 

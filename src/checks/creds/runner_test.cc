@@ -5,6 +5,9 @@
 
 #include <functional>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "checks/creds/testing/creds_testing.h"
 
 namespace mamori::creds {
@@ -23,11 +26,17 @@ class ScriptedChecker : public Checker {
   const CheckerInfo& info() const override { return info_; }
   bool applies(const ServiceObservation& s) const override { return true; }
   Task<OpenAccessResult> check_open(const CheckTarget&) const override { co_return open; }
+  std::function<Millis(unsigned)> delay;  // how long the n-th answer takes (default none)
   Task<AttemptResult> attempt(const CheckTarget& t, const Credential& c) const override {
     EXPECT_NE(t.service, nullptr);
     started.push_back(Clock::now());
     tried.push_back(c);
-    co_return answer(c, static_cast<unsigned>(tried.size()));
+    unsigned n = static_cast<unsigned>(tried.size());
+    if (delay) {
+      boost::asio::steady_timer timer(t.ex, delay(n));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+    co_return answer(c, n);
   }
 
  private:
@@ -201,6 +210,27 @@ TEST_F(Fixture, ParallelWorkersStillStopAtTheFirstSuccess) {
   EXPECT_EQ(a.accepted->password, "pass5");
   // the hit (6th), at most 3 others in flight when it landed, and the control
   EXPECT_LE(c.tried.size(), 10u);
+}
+
+TEST_F(Fixture, AConstantFailureDelayIsNotALockout) {
+  // busybox login: every wrong password costs the same fixed delay; one answer may be slow.
+  policy.slow_margin = Millis(30);
+  ScriptedChecker c;
+  c.delay = [](unsigned n) { return Millis(n == 6 ? 200 : 20); };
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::rejected, "no", {}}; };
+  auto a = run(c, catalog(10));
+  EXPECT_EQ(a.outcome, "rejected_all") << a.detail;
+  EXPECT_EQ(c.tried.size(), 10u);
+}
+
+TEST_F(Fixture, RisingDelaysAreALockoutSign) {
+  policy.slow_margin = Millis(30);
+  ScriptedChecker c;
+  c.delay = [](unsigned n) { return Millis(n <= 4 ? 10 : 150); };
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::rejected, "no", {}}; };
+  auto a = run(c, catalog(20));
+  EXPECT_EQ(a.outcome, "lockout_suspected");
+  EXPECT_EQ(c.tried.size(), 7u);  // three at normal speed... then three slow ones in a row
 }
 
 TEST(RandomWrongPassword, IsLongAndVaries) {
