@@ -289,7 +289,7 @@ def summary(path):
             # a run stopped at the cap did not finish its targets: its rate is an upper bound
             capped = "<= " if any(r["rc"] == "124" for r in tr) else ""
             print(f"| {case} | {tool} | {len(tr)} | **{med:.2f}**; {', '.join(f'{w:.2f}' for w in walls)} "
-                  f"| {att_med:g} | {aps} | {capped}{dpm:.1f} | {worst['found']} / {worst['truth']} "
+                  f"| {att_med if att_med is None else f'{att_med:g}'} | {aps} | {capped}{dpm:.1f} | {worst['found']} / {worst['truth']} "
                   f"({worst['false_hits']}, {worst['missed']}) | {','.join(sorted(set(r['rc'] for r in tr)))} "
                   f"| {loads[0]:.1f}-{loads[-1]:.1f} |" if med else
                   f"| {case} | {tool} | {len(tr)} | ? | ? | ? | ? | ? | ? | ? |")

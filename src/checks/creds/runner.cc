@@ -1,6 +1,7 @@
 #include "checks/creds/runner.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include <boost/asio/co_spawn.hpp>
@@ -134,9 +135,14 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
   std::string stop_detail;
   unsigned rejected = 0;
   unsigned consecutive_errors = 0;
-  unsigned slow = 0;              // consecutive slow rejections
-  std::vector<Clock::duration> first_rejections;
-  Clock::duration baseline{};      // median of the first three rejections
+  // Rising delays are judged per username: a device may fail one account at once (root not
+  // allowed on this tty) and another after a fixed delay (busybox: 3 s for a known user).
+  struct Pace {
+    std::vector<Clock::duration> first;  // the first three rejections
+    Clock::duration baseline{};          // their median
+    unsigned slow = 0;                   // consecutive slow rejections since
+  };
+  std::map<std::string, Pace> pace;
   std::string last_error;
 
   auto worker = [&]() -> Task<void> {
@@ -161,25 +167,30 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
         case Outcome::rejected: {
           ++rejected;
           consecutive_errors = 0;
-          if (first_rejections.size() < 3) {
-            first_rejections.push_back(took);
-            auto sorted = first_rejections;
+          Pace& p = pace[cred.username];
+          if (p.first.size() < 3) {
+            p.first.push_back(took);
+            auto sorted = p.first;
             std::sort(sorted.begin(), sorted.end());
-            baseline = sorted[sorted.size() / 2];
+            p.baseline = sorted[sorted.size() / 2];
             break;
           }
-          // Rising delays: three answers in a row 3x slower (and 3 s slower) than the median of
-          // the first ones. A constant failure delay (busybox login's 3 s) is not rising, and one
-          // slow answer on a busy machine is noise.
+          // Rising delays: three answers in a row 3x slower (and slow_margin slower) than the
+          // median of the first ones for that user. A constant failure delay (busybox login's
+          // 3 s) is not rising, and one slow answer on a busy machine is noise.
+          const auto baseline = p.baseline;
           if (took > 3 * baseline && took > baseline + policy.slow_margin) {
-            if (++slow >= 3) {
+            if (++p.slow >= 3) {
               stop = true;
               stop_outcome = "lockout_suspected";
-              stop_detail = "answers slowed down after " + std::to_string(rejected) +
-                            " rejected attempts";
+              auto ms = [](Clock::duration d) {
+                return std::to_string(std::chrono::duration_cast<Millis>(d).count());
+              };
+              stop_detail = "answers slowed down from " + ms(baseline) + " ms to " + ms(took) +
+                            " ms after " + std::to_string(rejected) + " rejected attempts";
             }
           } else {
-            slow = 0;
+            p.slow = 0;
           }
           break;
         }

@@ -43,12 +43,12 @@ class ScriptedChecker : public Checker {
   CheckerInfo info_{"scripted", "test", {"telnet"}, "login"};
 };
 
-CredentialCatalog catalog(unsigned n_pairs) {
+CredentialCatalog catalog(unsigned n_pairs, bool one_user = false) {
   CredentialList l;
   l.name = "weak-common";
   for (unsigned i = 0; i < n_pairs; ++i) {
     CredentialEntry e;
-    e.cred = {"user" + std::to_string(i), "pass" + std::to_string(i), "weak-common", ""};
+    e.cred = {one_user ? "admin" : "user" + std::to_string(i), "pass" + std::to_string(i), "weak-common", ""};
     l.entries.push_back(e);
   }
   CredentialCatalog c;
@@ -228,9 +228,28 @@ TEST_F(Fixture, RisingDelaysAreALockoutSign) {
   ScriptedChecker c;
   c.delay = [](unsigned n) { return Millis(n <= 4 ? 10 : 150); };
   c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::rejected, "no", {}}; };
-  auto a = run(c, catalog(20));
+  auto a = run(c, catalog(20, true));
   EXPECT_EQ(a.outcome, "lockout_suspected");
   EXPECT_EQ(c.tried.size(), 7u);  // three at normal speed... then three slow ones in a row
+}
+
+TEST_F(Fixture, DelaysAreComparedPerUser) {
+  // root fails at once (not allowed on this tty), admin after a fixed delay: not a lockout.
+  policy.slow_margin = Millis(30);
+  CredentialList l;
+  l.name = "weak-common";
+  for (unsigned i = 0; i < 12; ++i) {
+    CredentialEntry e;
+    e.cred = {i < 6 ? "root" : "admin", "p" + std::to_string(i), "weak-common", ""};
+    l.entries.push_back(e);
+  }
+  CredentialCatalog cat;
+  cat.add(l);
+  ScriptedChecker c;
+  c.delay = [](unsigned n) { return Millis(n <= 6 ? 5 : 120); };
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::rejected, "no", {}}; };
+  auto a = run(c, cat);
+  EXPECT_EQ(a.outcome, "rejected_all") << a.detail;
 }
 
 TEST(RandomWrongPassword, IsLongAndVaries) {
