@@ -60,11 +60,11 @@ for want in ("default-credential","ftp-anonymous","mqtt-anonymous","snmp-default
     assert want in ids, want
 ' "$M" "$NET"
 expect_ok "status exits 0 and shows every daemon alive" bash -c \
-  "out=\$('$lab' status --state '$STATE') && [ \$(grep -c '^# .* alive\$' <<<\"\$out\") -eq 11 ]"
+  "out=\$('$lab' status --state '$STATE') && [ \$(grep -c '^# .* alive\$' <<<\"\$out\") -eq 12 ]"
 expect_ok "lab user admin exists while up" getent passwd admin
 # every listening socket of the lab's daemons is on the device's own address: no wildcard
 lab_pids=$(awk '{print $1}' "$STATE"/pids/*.pid | paste -sd'|')
-expect_out "daemons listen on their own addresses only (11 sockets, none on a wildcard)" "11 11" \
+expect_out "daemons listen on their own addresses only (12 sockets, none on a wildcard)" "12 12" \
   bash -c "ss -ltunpH | grep -E 'pid=($lab_pids),' | awk '{n++; if (index(\$5, \"$NET.\") == 1) own++} END {print n, own}'"
 
 # --- SSH ------------------------------------------------------------------------------------
