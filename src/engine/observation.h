@@ -46,6 +46,10 @@ struct HostObservation {
 //   snmp.sysdescr  snmp.sysobjectid           upnp.manufacturer  upnp.model  upnp.device_type
 //   upnp.friendly_name  upnp.udn  upnp.serial echonet.manufacturer  echonet.classes
 //   coap.resources    wsd.types  wsd.scopes    mdns.services   pjl.id (printer model)
+//   rtsp.realm   tls.subject (leaf certificate subject)   telnet.negotiation  telnet.prompt
+//   ftp.feat  mqtt.protocol  snmp.version  snmp.community  upnp.igd_control  upnp.igd_port
+// The audit stage's evidence (credential records) adds ssh.hostkey_sha256 (64 hex digits of
+// SHA-256 over the host key blob), ssh.hostkey_type, ssh.auth_methods, rtsp.path.
 // Keys are persistent: rules and stores refer to them; add new ones, never change a meaning.
 struct ServiceObservation {
   Ip ip;
