@@ -25,7 +25,7 @@ Expected<CheckCatalog> CheckCatalog::parse(const std::string& text, const std::s
     for (auto it = checks.begin(); it != checks.end(); ++it) {
       CheckInfo c;
       c.id = it->first.as<std::string>();
-      const YAML::Node& n = it->second;
+      YAML::Node n = it->second;  // a copy: the iterator's pair is a temporary
       auto where = name + ": checks." + c.id + ": ";
       c.severity = n["severity"] ? n["severity"].as<std::string>() : "";
       if (!kSeverities.count(c.severity)) return make_error(where + "severity '" + c.severity + "' is not one of critical, high, medium, low, info");

@@ -48,9 +48,9 @@ struct HostObservation {
 //   coap.resources    wsd.types  wsd.scopes    mdns.services   pjl.id (printer model)
 //   rtsp.realm   tls.subject (leaf certificate subject)   telnet.negotiation  telnet.prompt
 //   ftp.feat  mqtt.protocol  snmp.version  snmp.community  upnp.igd_control  upnp.igd_port
-// The audit stage's evidence (credential records) adds ssh.hostkey_sha256 (64 hex digits of
-// SHA-256 over the host key blob), ssh.hostkey_type, ssh.auth_methods, rtsp.path.
 // Keys are persistent: rules and stores refer to them; add new ones, never change a meaning.
+// (The audit stage's credential records carry their own evidence: ssh host key SHA-256 as 64
+// hex digits over the key blob, its type, the offered auth methods, the RTSP path that worked.)
 struct ServiceObservation {
   Ip ip;
   uint16_t port = 0;

@@ -11,7 +11,7 @@ constexpr KeyScope H = KeyScope::host;
 constexpr KeyMatch A = KeyMatch::search;
 constexpr KeyMatch W = KeyMatch::whole;
 
-constexpr std::array<EvidenceKey, 37> kKeys{{
+constexpr std::array<EvidenceKey, 45> kKeys{{
     {"port", S, W, "TCP/UDP port number in decimal, e.g. 554"},
     {"service", S, W, "service name the probes gave (lower case: http, rtsp, ssh, ...)"},
     {"proto", S, W, "tcp or udp"},
@@ -49,6 +49,14 @@ constexpr std::array<EvidenceKey, 37> kKeys{{
     {"pjl.id", F, A, "answer to @PJL INFO ID (printer model)"},
     {"rtsp.realm", F, A, "realm of the RTSP authentication challenge"},
     {"tls.subject", F, A, "subject of the TLS leaf certificate, RFC 2253, e.g. CN=DS-2CD2032-I,O=Hikvision"},
+    {"telnet.negotiation", F, A, "Telnet options the service asked for, e.g. WILL ECHO, DO NAWS"},
+    {"telnet.prompt", F, A, "the prompt a Telnet service ended its greeting with (login:, Password:, #)"},
+    {"ftp.feat", F, A, "FTP FEAT answer (features, space-separated)"},
+    {"mqtt.protocol", F, A, "MQTT protocol level the broker answered (3.1.1 or 5)"},
+    {"snmp.version", F, W, "SNMP version that answered: v2c or v1"},
+    {"snmp.community", F, W, "community the SNMP identification probe used (public)"},
+    {"upnp.igd_control", F, A, "control URL of an Internet Gateway Device's WANIPConnection service"},
+    {"upnp.igd_port", F, W, "TCP port of that control URL"},
 }};
 
 }  // namespace
