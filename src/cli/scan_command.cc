@@ -930,15 +930,6 @@ Command add_scan_command(CLI::App& app) {
   cmd->add_flag("--dry-run", a->dry_run, "Print the probes in order (ip:port) without sending anything");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");
   add_audit_options(cmd, a.get());
-  const char* g = "Brute-force resistance test (opt-in; service URLs only)";
-  cmd->add_flag("--test-lockout", a->test_lockout,
-                "After the audit, send a bounded burst of wrong passwords to one account of each "
-                "service and report whether it slows, locks or keeps accepting tries at full speed")
-      ->group(g);
-  cmd->add_option("--lockout-burst", a->lockout_burst, "Wrong passwords in the burst (1..100)")
-      ->capture_default_str()->group(g);
-  cmd->add_option("--lockout-user", a->lockout_user, "Account the burst is aimed at")
-      ->capture_default_str()->group(g);
   return {cmd, [a]() { return run_scan(*a); }};
 }
 
@@ -963,6 +954,15 @@ Command add_creds_command(CLI::App& app) {
   cmd->add_option("--vantage", a->vantage, "Where this audit runs from: inside, outside or a name");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");
   add_audit_options(cmd, a.get());
+  const char* g = "Brute-force resistance test (opt-in; service URLs only)";
+  cmd->add_flag("--test-lockout", a->test_lockout,
+                "After the audit, send a bounded burst of wrong passwords to one account of each "
+                "service and report whether it slows, locks or keeps accepting tries at full speed")
+      ->group(g);
+  cmd->add_option("--lockout-burst", a->lockout_burst, "Wrong passwords in the burst (1..100)")
+      ->capture_default_str()->group(g);
+  cmd->add_option("--lockout-user", a->lockout_user, "Account the burst is aimed at")
+      ->capture_default_str()->group(g);
   return {cmd, [a]() { return run_scan(*a); }};
 }
 

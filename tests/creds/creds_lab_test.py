@@ -179,6 +179,18 @@ def case_url_mode(args, lab, tmp):
     assert by[(NET + ".10", 80)]["outcome"] == "accepted", by[(NET + ".10", 80)]
     assert by[(NET + ".1", 23)]["outcome"] == "no_auth_required", by[(NET + ".1", 23)]
     assert by[(NET + ".50", 1883)]["outcome"] == "no_auth_required", by[(NET + ".50", 1883)]
+    # the opt-in brute-force test: the lab's web UI keeps rejecting at full speed
+    out2 = os.path.join(tmp, "lockout.jsonl")
+    p = subprocess.run([args.mamori, "creds", f"http://{NET}.10", "--test-lockout", "--lockout-burst", "4",
+                        "--attempt-spacing", "0", "-o", out2], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    recs = records(open(out2).read())
+    validate(args, recs)
+    tests = [r for r in recs if r["type"] == "credential" and r.get("evidence", {}).get("test") == "lockout"]
+    assert len(tests) == 1 and tests[0]["attempts"] == 4 and tests[0]["evidence"]["verdict"] == "unlimited", tests
+    assert any(r["type"] == "finding" and r["check_id"] == "brute-force-unlimited" for r in recs), recs
+    p = subprocess.run([args.mamori, "creds", NET + ".0/24", "--test-lockout"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "explicit list of service URLs" in p.stderr, (p.returncode, p.stderr)
     # usage errors name the bad token and exit 2
     for bad, token in ((["creds", "gopher://127.73.0.1"], "gopher"),
                        (["creds", "telnet://127.73.0.1:99999"], "99999"),
