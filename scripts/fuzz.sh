@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-300}
 mkdir -p build/fuzz/findings
 status=0
-for bin in $(find build/fuzz/fuzz -type f -executable -name 'fuzz_*' | sort); do
+for bin in $(find build/fuzz/fuzz build/fuzz/src -type f -executable -name 'fuzz_*' 2>/dev/null | sort); do
   name=$(basename "$bin")
   corpus=build/fuzz/corpus/$name
   mkdir -p "$corpus"
