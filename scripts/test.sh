@@ -3,7 +3,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer, and a short run of every libFuzzer target.
 # This is the README's test command; .ci/run calls exactly this.
 # Usage: scripts/test.sh [--quick]   (--quick: release suite only)
-# Environment: FUZZ_SECONDS (default 10) per fuzz target (22 targets).
+# Environment: FUZZ_SECONDS (default 10) per fuzz target (23 targets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
