@@ -67,61 +67,6 @@ const std::vector<StreamPath>& rtsp_stream_paths() {
   return paths;
 }
 
-std::string RtspReply::header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
-std::vector<std::string> RtspReply::all(std::string_view name) const {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : headers) {
-    if (k == name) out.push_back(v);
-  }
-  return out;
-}
-
-std::optional<RtspReply> parse_rtsp_reply(std::string_view bytes) {
-  if (bytes.size() < 12 || !bytes.starts_with("RTSP/") || !is_digit(bytes[5]) || bytes[6] != '.' ||
-      !is_digit(bytes[7]) || bytes[8] != ' ' || !is_digit(bytes[9]) || !is_digit(bytes[10]) ||
-      !is_digit(bytes[11])) {
-    return std::nullopt;
-  }
-  RtspReply r;
-  r.status = (bytes[9] - '0') * 100 + (bytes[10] - '0') * 10 + (bytes[11] - '0');
-  std::string_view head = bytes.substr(0, RtspReply::kMaxHead);
-  size_t eol = head.find('\n');
-  r.reason = std::string(trim(head.substr(12, eol == std::string_view::npos ? std::string_view::npos : eol - 12)).substr(0, 256));
-  if (eol == std::string_view::npos) return r;
-  size_t pos = eol + 1;
-  for (;;) {
-    size_t e = head.find('\n', pos);
-    if (e == std::string_view::npos) return r;  // header section cut short (or over the cap)
-    std::string_view line = head.substr(pos, e - pos);
-    pos = e + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;
-    if ((line.front() == ' ' || line.front() == '\t') && !r.headers.empty()) {  // folded value
-      auto& v = r.headers.back().second;
-      if (v.size() + 1 < kMaxValue) v += " " + std::string(trim(line).substr(0, kMaxValue - v.size() - 1));
-      continue;
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || r.headers.size() >= RtspReply::kMaxHeaders) continue;
-    r.headers.emplace_back(http::lower(trim(line.substr(0, colon)).substr(0, 64)),
-                           std::string(trim(line.substr(colon + 1)).substr(0, kMaxValue)));
-  }
-  r.header_complete = true;
-  std::string cl = r.header("content-length");
-  uint64_t n = 0;
-  auto [p, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), n);
-  size_t want = ec == std::errc() && p != cl.data() ? static_cast<size_t>(std::min<uint64_t>(n, RtspReply::kMaxBody)) : 0;
-  std::string_view rest = bytes.substr(pos);
-  r.body = std::string(rest.substr(0, want));
-  r.complete = r.body.size() >= want;
-  return r;
-}
 
 std::vector<SdpMedia> parse_sdp_media(std::string_view sdp) {
   sdp = sdp.substr(0, kMaxSdp);
@@ -194,12 +139,12 @@ Task<std::optional<RtspReply>> exchange(net::Conn& conn, std::string request) {
     if (buf.size() >= 5 && !buf.starts_with("RTSP/")) co_return std::nullopt;
     auto r = parse_rtsp_reply(buf);
     if (r && r->complete) co_return r;
-    if (buf.size() >= RtspReply::kMaxHead + RtspReply::kMaxBody || conn.eof() || conn.budget_exhausted()) {
+    if (buf.size() >= RtspReply::kMaxHeader + RtspReply::kMaxBody || conn.eof() || conn.budget_exhausted()) {
       co_return r && r->header_complete ? r : std::nullopt;
     }
     auto left = std::chrono::duration_cast<Millis>(deadline - clock::now());
     if (left.count() <= 0) co_return r && r->header_complete ? r : std::nullopt;
-    size_t cap = RtspReply::kMaxHead + RtspReply::kMaxBody - buf.size();
+    size_t cap = RtspReply::kMaxHeader + RtspReply::kMaxBody - buf.size();
     co_await conn.read_some(buf, left, std::min<size_t>(cap, 16384));
   }
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "checks/creds/checker.h"
+#include "probes/rtsp/rtsp_probe.h"
 
 namespace mamori::creds {
 
@@ -42,22 +43,12 @@ constexpr size_t kMaxDescribes = 24;
 
 // An RTSP response, parsed with bounds: header section <= kMaxHead bytes and kMaxHeaders lines
 // (values cut to 1 KiB), body <= kMaxBody bytes.
-struct RtspReply {
-  static constexpr size_t kMaxHead = 16 * 1024;
-  static constexpr size_t kMaxHeaders = 64;
-  static constexpr size_t kMaxBody = 64 * 1024;
-
-  int status = 0;
-  std::string reason;
-  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, in order
-  std::string body;
-  bool header_complete = false;
-  bool complete = false;  // header section and Content-Length body (capped) arrived
-  std::string header(std::string_view name) const;
-  std::vector<std::string> all(std::string_view name) const;
-};
+// The RTSP response parser is the identification probe's (bounded, fuzzed there too).
+using RtspReply = probes::RtspResponse;
 // Parses what arrived so far. nullopt unless it starts with "RTSP/d.d ddd".
-std::optional<RtspReply> parse_rtsp_reply(std::string_view bytes);
+inline std::optional<RtspReply> parse_rtsp_reply(std::string_view bytes) {
+  return probes::parse_rtsp_response(bytes);
+}
 
 // One "m=" section of an SDP: media type and the codec of its first payload type
 // ("H264/90000" from a=rtpmap, or the static RTP name: PCMU/8000, PCMA/8000, JPEG/90000...).
