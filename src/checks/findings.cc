@@ -46,12 +46,34 @@ Expected<CheckCatalog> CheckCatalog::parse(const std::string& text, const std::s
   return cat;
 }
 
-Expected<CheckCatalog> CheckCatalog::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return make_error("cannot read check catalog " + file.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), file.string());
+Expected<CheckCatalog> CheckCatalog::load(const std::filesystem::path& path) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+      if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) return make_error("no *.yaml check catalog in " + path.string());
+  } else {
+    files.push_back(path);
+  }
+  CheckCatalog merged;
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    if (!in) return make_error("cannot read check catalog " + file.string());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto one = parse(ss.str(), file.string());
+    if (!one) return one;
+    for (auto& [id, info] : one->checks_) {
+      if (merged.checks_.count(id) != 0) {
+        return make_error("check '" + id + "' is defined twice (again in " + file.string() + ")");
+      }
+      merged.checks_.emplace(id, std::move(info));
+    }
+  }
+  return merged;
 }
 
 const CheckInfo* CheckCatalog::find(const std::string& id) const {

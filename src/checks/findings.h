@@ -1,5 +1,5 @@
 // Findings: weaknesses with their check id (spec/results.md), severity, C/I/A threats and the
-// requirements they touch, from the check catalog data/checks/checks.yaml.
+// requirements they touch, from the check catalog data/checks/*.yaml.
 #pragma once
 
 #include <filesystem>
@@ -27,7 +27,9 @@ struct CheckInfo {
 
 class CheckCatalog {
  public:
-  static Expected<CheckCatalog> load(const std::filesystem::path& file);
+  // A catalog file, or a directory whose *.yaml files together form the catalog (a check id
+  // defined in two files is an error).
+  static Expected<CheckCatalog> load(const std::filesystem::path& file_or_dir);
   static Expected<CheckCatalog> parse(const std::string& yaml_text, const std::string& name);
   const CheckInfo* find(const std::string& id) const;
   const std::map<std::string, CheckInfo>& all() const { return checks_; }

@@ -2,13 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace mamori {
 namespace {
 
 CheckCatalog shipped() {
-  auto c = CheckCatalog::load(std::string(MAMORI_SOURCE_DIR) + "/data/checks/checks.yaml");
+  auto c = CheckCatalog::load(std::string(MAMORI_SOURCE_DIR) + "/data/checks");
   EXPECT_TRUE(c) << (c ? "" : c.error().message);
   return c ? *c : CheckCatalog{};
 }
@@ -29,6 +33,29 @@ TEST(CheckCatalog, RejectsBadSeverityAndCia) {
   EXPECT_FALSE(CheckCatalog::parse("checks:\n  x:\n    severity: huge\n    title: t\n    title_ja: t\n", "t"));
   EXPECT_FALSE(CheckCatalog::parse("checks:\n  x:\n    severity: low\n    cia: [Q]\n    title: t\n    title_ja: t\n", "t"));
   EXPECT_FALSE(CheckCatalog::parse("checks: [1, 2", "t"));
+}
+
+TEST(CheckCatalog, ADirectoryIsOneCatalogAndAnIdMayNotRepeat) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("mamori-checks-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto put = [&](const char* name, const char* id) {
+    std::ofstream(dir / name) << "checks:\n  " << id << ":\n    severity: low\n    cia: [C]\n"
+                              << "    title: t\n    title_ja: t\n";
+  };
+  put("a.yaml", "one");
+  put("b.yaml", "two");
+  std::ofstream(dir / "notes.txt") << "not a catalog";
+  auto c = CheckCatalog::load(dir);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_NE(c->find("one"), nullptr);
+  EXPECT_NE(c->find("two"), nullptr);
+  put("c.yaml", "one");
+  auto dup = CheckCatalog::load(dir);
+  ASSERT_FALSE(dup);
+  EXPECT_NE(dup.error().message.find("'one' is defined twice"), std::string::npos) << dup.error().message;
+  fs::remove_all(dir);
+  EXPECT_FALSE(CheckCatalog::load(dir));
 }
 
 TEST(Redact, KeepsFirstCharacterOnly) {

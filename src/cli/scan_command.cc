@@ -139,15 +139,15 @@ Expected<ShardSpec> parse_shard(const std::string& text) {
 // stage when it runs.
 class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
  public:
-  ScanOutput(std::string scan_id, const Targets& targets, JsonlWriter* jsonl, TableWriter* table,
+  ScanOutput(std::string scan_id, const Targets& targets, RecordSink* records, TableWriter* table,
              bool reveal)
-      : scan_id_(std::move(scan_id)), targets_(targets), jsonl_(jsonl), table_(table), reveal_(reveal) {}
+      : scan_id_(std::move(scan_id)), targets_(targets), records_(records), table_(table), reveal_(reveal) {}
   void set_identify(IdentifyStage* stage) { identify_ = stage; }
   void set_audit(AuditStage* stage) { audit_ = stage; }
 
   // ScanObserver (sweep threads).
   void on_port(const PortObservation& p) override {
-    if (jsonl_ != nullptr) jsonl_->write(port_record(scan_id_, p, name_of(p.ip)));
+    records_->write(port_record(scan_id_, p, name_of(p.ip)));
   }
   void on_host(HostObservation&& host) override {
     if (!host.open.empty()) hosts_with_open_.fetch_add(1, std::memory_order_relaxed);
@@ -159,20 +159,20 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   }
   // IdentifySink (identify thread).
   void on_service(const ServiceObservation& s) override {
-    if (jsonl_ != nullptr) jsonl_->write(service_record(scan_id_, s));
+    records_->write(service_record(scan_id_, s));
   }
   void on_device(const DeviceObservation& d, const std::vector<ServiceObservation>& services) override {
     devices_.fetch_add(1, std::memory_order_relaxed);
-    if (jsonl_ != nullptr) jsonl_->write(device_record(scan_id_, d, name_of(d.ip)));
+    records_->write(device_record(scan_id_, d, name_of(d.ip)));
     if (table_ != nullptr) table_->write_device(d, services);
     if (audit_ != nullptr) audit_->submit(d, services, name_of(d.ip));
   }
   // AuditSink (audit thread).
   void on_credential(const creds::ServiceAudit& a) override {
-    if (jsonl_ != nullptr) jsonl_->write(credential_record(scan_id_, a, reveal_));
+    records_->write(credential_record(scan_id_, a, reveal_));
   }
   void on_finding(const Finding& f) override {
-    if (jsonl_ != nullptr) jsonl_->write(finding_record(scan_id_, f));
+    records_->write(finding_record(scan_id_, f));
   }
   void on_device_audited(const DeviceObservation& d, const std::vector<creds::ServiceAudit>& audits,
                          const std::vector<Finding>& findings) override {
@@ -188,7 +188,7 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   }
   std::string scan_id_;
   const Targets& targets_;
-  JsonlWriter* jsonl_;
+  RecordSink* records_;
   TableWriter* table_;
   IdentifyStage* identify_ = nullptr;
   AuditStage* audit_ = nullptr;
@@ -318,7 +318,7 @@ Expected<AuditSetup> make_audit_setup(const ScanArgs& a) {
     creds = creds::CredentialCatalog::load(data_dir() + "/creds", a.creds_files);
     if (!creds) return creds.error();
   }
-  auto checks = CheckCatalog::load(data_dir() + "/checks/checks.yaml");
+  auto checks = CheckCatalog::load(data_dir() + "/checks");
   if (!checks) return checks.error();
   s.credentials = std::move(*creds);
   s.checks = std::move(*checks);
@@ -541,6 +541,9 @@ int run_scan(ScanArgs& a) {
   std::unique_ptr<JsonlWriter> jsonl;
   if (file) jsonl = std::make_unique<JsonlWriter>(file.get());
   else if (!table_out) jsonl = std::make_unique<JsonlWriter>(stdout);
+  // Every record goes to each sink: the JSON Lines output, and the store when there is one.
+  RecordFanout records;
+  records.add(jsonl.get());
   std::unique_ptr<TableWriter> table;
   if (table_out) table = std::make_unique<TableWriter>(stdout, &*catalog, &targets.names);
 
@@ -548,7 +551,7 @@ int run_scan(ScanArgs& a) {
   ScanStartInfo start{scan_id, targets.tokens, ports->str(), seed,
                       fmt::format("{}/{}", shard.index + 1, shard.count), *stages, a.vantage,
                       u128_to_string(targets.set.size())};
-  if (jsonl) jsonl->write(scan_start_record(start));
+  records.write(scan_start_record(start));
 
   SweepOptions sopt;
   sopt.tcp_ports = ports->tcp;
@@ -561,7 +564,7 @@ int run_scan(ScanArgs& a) {
   sopt.threads = a.threads;
   sopt.report_all_states = a.all_states;
 
-  ScanOutput out(scan_id, targets, jsonl.get(), table.get(), a.reveal_secrets);
+  ScanOutput out(scan_id, targets, &records, table.get(), a.reveal_secrets);
   const auto t0 = std::chrono::steady_clock::now();
   bool complete = true;
   uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0, services = 0;
@@ -649,7 +652,7 @@ int run_scan(ScanArgs& a) {
     complete = complete && !signals.interrupted();
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (jsonl) {
+  if (!records.empty()) {
     ScanEndInfo end;
     end.scan_id = scan_id;
     end.targets = targets.tokens;
@@ -667,7 +670,7 @@ int run_scan(ScanArgs& a) {
       end.login_attempts = login_attempts;
       end.findings = findings;
     }
-    jsonl->write(scan_end_record(end));
+    records.write(scan_end_record(end));
   }
   if (table) table->write_summary(out.hosts_with_open(), open, secs, complete);
   if (local_errors > 0) {
@@ -758,6 +761,9 @@ int run_url_audit(ScanArgs& a) {
   std::unique_ptr<JsonlWriter> jsonl;
   if (file) jsonl = std::make_unique<JsonlWriter>(file.get());
   else if (!table_out) jsonl = std::make_unique<JsonlWriter>(stdout);
+  // Every record goes to each sink: the JSON Lines output, and the store when there is one.
+  RecordFanout records;
+  records.add(jsonl.get());
   std::unique_ptr<TableWriter> table;
   if (table_out) table = std::make_unique<TableWriter>(stdout, nullptr, &all.names);
 
@@ -766,8 +772,8 @@ int run_url_audit(ScanArgs& a) {
   for (const auto& u : urls) ports += (ports.empty() ? "" : ",") + std::to_string(u.port) + (u.proto == Proto::udp ? "/udp" : "");
   ScanStartInfo start{scan_id, all.tokens, ports, 0, "1/1", {"audit"}, a.vantage,
                       std::to_string(devices.size())};
-  if (jsonl) jsonl->write(scan_start_record(start));
-  ScanOutput out(scan_id, all, jsonl.get(), table.get(), a.reveal_secrets);
+  records.write(scan_start_record(start));
+  ScanOutput out(scan_id, all, &records, table.get(), a.reveal_secrets);
   const auto t0 = std::chrono::steady_clock::now();
   bool complete = true;
   uint64_t login_attempts = 0, findings = 0;
@@ -839,7 +845,7 @@ int run_url_audit(ScanArgs& a) {
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (jsonl) {
+  if (!records.empty()) {
     ScanEndInfo end;
     end.scan_id = scan_id;
     end.targets = all.tokens;
@@ -849,7 +855,7 @@ int run_url_audit(ScanArgs& a) {
     end.duration_s = std::round(secs * 1000) / 1000;
     end.login_attempts = login_attempts;
     end.findings = findings;
-    jsonl->write(scan_end_record(end));
+    records.write(scan_end_record(end));
   }
   if (table) {
     std::fprintf(stdout, "%s: %zu host(s), %llu login attempt(s), %llu finding(s) in %.2f s\n",

@@ -16,12 +16,36 @@
 
 namespace mamori {
 
+// Where the records of the results contract (spec/results.md) go, one at a time, as they are
+// found. Implementations are thread-safe.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void write(const nlohmann::json& record) = 0;
+};
+
+// Hands every record to each of its sinks, in the order they were added (none: records are
+// dropped). Add sinks before the first write.
+class RecordFanout : public RecordSink {
+ public:
+  void add(RecordSink* sink) {
+    if (sink != nullptr) sinks_.push_back(sink);
+  }
+  bool empty() const { return sinks_.empty(); }
+  void write(const nlohmann::json& record) override {
+    for (RecordSink* s : sinks_) s->write(record);
+  }
+
+ private:
+  std::vector<RecordSink*> sinks_;
+};
+
 // One JSON object per line, flushed per record so an interrupted or killed scan keeps every
 // result already written. Does not own `out`.
-class JsonlWriter {
+class JsonlWriter : public RecordSink {
  public:
   explicit JsonlWriter(std::FILE* out) : out_(out) {}
-  void write(const nlohmann::json& record);
+  void write(const nlohmann::json& record) override;
 
  private:
   std::mutex mu_;

