@@ -1,0 +1,780 @@
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace mamori::store {
+namespace {
+
+using nlohmann::json;
+
+// Schema version 1: scans, raw records, ports, services, findings. Never edit: databases in the
+// field were created with it. Change the schema only by appending a migration below.
+const char* const kSchemaV1 = R"sql(
+CREATE TABLE schema_version(version INTEGER NOT NULL);
+CREATE TABLE scans(scan_id TEXT PRIMARY KEY, started TEXT, ended TEXT, vantage TEXT, version TEXT,
+                   targets TEXT, ports TEXT, complete INTEGER, stats TEXT);
+CREATE TABLE records(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, type TEXT NOT NULL, ip TEXT,
+                     port INTEGER, data TEXT NOT NULL);
+CREATE INDEX records_scan ON records(scan_id, type);
+CREATE TABLE ports(scan_id TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL, proto TEXT NOT NULL,
+                   state TEXT, PRIMARY KEY(scan_id, ip, port, proto));
+CREATE TABLE services(scan_id TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL, proto TEXT NOT NULL,
+                      service TEXT, product TEXT, version TEXT, PRIMARY KEY(scan_id, ip, port, proto));
+CREATE TABLE findings(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, ip TEXT, port INTEGER, service TEXT,
+                      check_id TEXT, severity TEXT, title TEXT, title_ja TEXT, evidence TEXT);
+CREATE INDEX findings_scan ON findings(scan_id);
+INSERT INTO schema_version VALUES(1);
+)sql";
+
+// Migration 1 -> 2: devices identified across scans (stable keys, sightings per scan), verdicts,
+// credential and TLS records. Its code step replays the stored records to fill the new tables.
+const char* const kMigration1to2 = R"sql(
+CREATE TABLE devices(device_id INTEGER PRIMARY KEY AUTOINCREMENT, first_seen TEXT, last_seen TEXT,
+                     last_ip TEXT, category TEXT, vendor TEXT, model TEXT);
+CREATE TABLE device_keys(kind TEXT NOT NULL, value TEXT NOT NULL, device_id INTEGER NOT NULL,
+                         PRIMARY KEY(kind, value));
+CREATE INDEX device_keys_device ON device_keys(device_id);
+CREATE TABLE hosts(scan_id TEXT NOT NULL, ip TEXT NOT NULL, device_id INTEGER NOT NULL, category TEXT,
+                   vendor TEXT, model TEXT, firmware TEXT, confidence REAL, connection_form TEXT,
+                   PRIMARY KEY(scan_id, ip));
+CREATE INDEX hosts_device ON hosts(device_id);
+CREATE TABLE verdicts(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, ip TEXT, requirement TEXT,
+                      status TEXT, reason TEXT);
+CREATE TABLE credentials(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, ip TEXT, port INTEGER,
+                         service TEXT, outcome TEXT, username TEXT, password TEXT, list TEXT);
+CREATE TABLE tls(scan_id TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL, spki_sha256 TEXT,
+                 cert_sha256 TEXT, versions TEXT, PRIMARY KEY(scan_id, ip, port));
+)sql";
+
+// Tables a record fills, by the schema version that introduced them (the migration's replay
+// fills only the new ones).
+enum class Part { v1, v2 };
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return s_ != nullptr; }
+  Stmt& bind(int i, const std::string& v) {
+    if (s_) sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    if (s_) sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    if (s_) sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    if (s_) sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  Stmt& bind_opt(int i, const std::optional<int64_t>& v) { return v ? bind(i, *v) : bind_null(i); }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+  bool run() {
+    int rc = step();
+    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+  }
+  std::string text(int col) {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, col)) : "";
+  }
+  int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
+  bool null(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number() || it->is_boolean()) return it->dump();
+  return "";
+}
+std::optional<int64_t> port_of(const json& j) {
+  auto it = j.find("port");
+  if (it != j.end() && it->is_number_integer()) return it->get<int64_t>();
+  return std::nullopt;
+}
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> identity_keys(const json& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto from = [&](const json& obj) {
+    if (!obj.is_object()) return;
+    if (std::string v = str(obj, "upnp.udn"); !v.empty()) out.emplace_back("udn", lower(v));
+    if (std::string v = str(obj, "upnp.serial"); !v.empty()) out.emplace_back("serial", v);
+    if (std::string v = str(obj, "ssh.hostkey_sha256"); !v.empty()) out.emplace_back("ssh", lower(v));
+    if (std::string v = str(obj, "mac"); !v.empty()) out.emplace_back("mac", lower(v));
+  };
+  from(r);
+  if (auto it = r.find("evidence"); it != r.end()) from(*it);
+  if (str(r, "type") == "device") {
+    if (std::string v = str(r, "serial"); !v.empty()) out.emplace_back("serial", v);
+  }
+  if (auto it = r.find("cert"); it != r.end() && it->is_object()) {
+    if (std::string v = str(*it, "spki_sha256"); !v.empty()) out.emplace_back("spki", lower(v));
+  }
+  return out;
+}
+
+// Keys one device has exactly one of: a second, different value at the same address means a
+// different device. (SSH host keys and TLS keys may be several per device or regenerated.)
+namespace {
+
+bool single_valued(const std::string& kind) { return kind == "udn" || kind == "mac" || kind == "serial"; }
+
+std::string errmsg(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
+
+}  // namespace
+
+int current_schema_version() { return 2; }
+
+std::vector<std::string> schema_sql_up_to(int version) {
+  std::vector<std::string> out{kSchemaV1};
+  if (version >= 2) out.emplace_back(std::string(kMigration1to2) + "UPDATE schema_version SET version = 2;");
+  return out;
+}
+
+std::string default_db_path() {
+  if (const char* e = std::getenv("MAMORI_DB"); e && *e) return e;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/mamori/mamori.db";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/mamori/mamori.db";
+  return "";
+}
+
+Expected<std::unique_ptr<Store>> Store::open_raw(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string m = errmsg(db);
+    sqlite3_close(db);
+    return make_error("cannot open database '" + path + "': " + m);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  std::unique_ptr<Store> s(new Store(db));
+  // WAL: readers never block the scan that writes; synchronous=NORMAL keeps every committed
+  // transaction across a process crash (fsync only at checkpoints).
+  if (auto r = s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) {
+    return make_error("cannot open database '" + path + "': " + r.error().message);
+  }
+  return s;
+}
+
+Expected<std::unique_ptr<Store>> Store::open(const std::string& path, bool read_only) {
+  if (read_only && !std::filesystem::exists(path)) {
+    return make_error("no database at '" + path + "' (run a scan first, or give --db PATH)");
+  }
+  auto s = open_raw(path);
+  if (!s) return s.error();
+  auto m = (*s)->migrate();
+  if (!m) return make_error("database '" + path + "': " + m.error().message);
+  return s;
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+Expected<bool> Store::exec_locked(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : errmsg(db_);
+    sqlite3_free(err);
+    return make_error(m);
+  }
+  return true;
+}
+
+Expected<bool> Store::exec(const std::string& sql) {
+  std::lock_guard lock(mu_);
+  return exec_locked(sql);
+}
+
+int Store::schema_version() {
+  std::lock_guard lock(mu_);
+  Stmt t(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
+  if (t.step() != SQLITE_ROW || t.i64(0) == 0) return 0;
+  Stmt v(db_, "SELECT max(version) FROM schema_version");
+  return v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : 0;
+}
+
+Expected<int> Store::migrate() {
+  // BEGIN IMMEDIATE serialises concurrent first opens of a new database.
+  for (;;) {
+    int from = schema_version();
+    if (from > current_schema_version()) {
+      return make_error("schema version " + std::to_string(from) + " is newer than this Mamori (" +
+                        std::to_string(current_schema_version()) + ")");
+    }
+    if (from == current_schema_version()) return from;
+    std::lock_guard lock(mu_);
+    if (auto r = exec_locked("BEGIN IMMEDIATE"); !r) return r.error();
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    int now = 0;
+    {
+      Stmt t(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
+      if (t.step() == SQLITE_ROW && t.i64(0) > 0) {
+        Stmt v(db_, "SELECT max(version) FROM schema_version");
+        if (v.step() == SQLITE_ROW) now = static_cast<int>(v.i64(0));
+      }
+    }
+    if (now != from) {
+      (void)exec_locked("ROLLBACK");
+      continue;
+    }
+    Expected<bool> r = true;
+    if (from == 0) {
+      r = exec_locked(kSchemaV1);
+    } else if (from == 1) {
+      r = exec_locked(kMigration1to2);
+      if (r) {
+        // Code step: derive the new tables from the records already stored.
+        std::vector<std::string> rows;
+        {
+          Stmt all(db_, "SELECT data FROM records ORDER BY id");
+          while (all.step() == SQLITE_ROW) rows.push_back(all.text(0));
+        }
+        for (const auto& text : rows) {
+          json rec = json::parse(text, nullptr, false);
+          if (rec.is_discarded() || !rec.is_object()) continue;
+          // Only the parts schema 2 added (ports/services/findings are already there).
+          const std::string type = str(rec, "type"), scan = str(rec, "scan_id"), ip = str(rec, "ip");
+          if (ip.empty() || scan.empty()) continue;
+          if (type == "port" && str(rec, "state") != "open") continue;
+          sighting_locked(scan, ip, "");
+          for (const auto& [k, v] : identity_keys(rec)) add_key_locked(scan, ip, k, v);
+          if (type == "device") {
+            Stmt u(db_, "UPDATE hosts SET category=?, vendor=?, model=? WHERE scan_id=? AND ip=?");
+            u.bind(1, str(rec, "category")).bind(2, str(rec, "vendor")).bind(3, str(rec, "model"))
+                .bind(4, scan).bind(5, ip).run();
+            Stmt d(db_, "UPDATE devices SET category=?, vendor=nullif(?, ''), model=nullif(?, '') WHERE device_id="
+                        "(SELECT device_id FROM hosts WHERE scan_id=? AND ip=?)");
+            d.bind(1, str(rec, "category")).bind(2, str(rec, "vendor")).bind(3, str(rec, "model")).bind(4, scan)
+                .bind(5, ip).run();
+          }
+        }
+        r = exec_locked("UPDATE schema_version SET version = 2");
+      }
+    }
+    if (!r) {
+      (void)exec_locked("ROLLBACK");
+      return make_error("migration from schema " + std::to_string(from) + " failed: " + r.error().message);
+    }
+    if (auto c = exec_locked("COMMIT"); !c) {
+      (void)exec_locked("ROLLBACK");
+      return c.error();
+    }
+  }
+}
+
+std::vector<std::string> Store::keys_of_locked(int64_t device_id) {
+  std::vector<std::string> out;
+  Stmt s(db_, "SELECT kind, value FROM device_keys WHERE device_id=? ORDER BY kind, value");
+  s.bind(1, device_id);
+  while (s.step() == SQLITE_ROW) out.push_back(s.text(0) + ":" + s.text(1));
+  return out;
+}
+
+int64_t Store::sighting_locked(const std::string& scan_id, const std::string& ip, const std::string& time) {
+  {
+    Stmt s(db_, "SELECT device_id FROM hosts WHERE scan_id=? AND ip=?");
+    s.bind(1, scan_id).bind(2, ip);
+    if (s.step() == SQLITE_ROW) return s.i64(0);
+  }
+  std::string when = time;
+  if (when.empty()) {
+    Stmt s(db_, "SELECT started FROM scans WHERE scan_id=?");
+    s.bind(1, scan_id);
+    if (s.step() == SQLITE_ROW) when = s.text(0);
+  }
+  // No stable evidence yet: the device last seen at this address (in another scan), if any.
+  int64_t device = 0;
+  {
+    Stmt s(db_,
+           "SELECT h.device_id FROM hosts h WHERE h.ip=? AND h.scan_id<>? AND NOT EXISTS "
+           "(SELECT 1 FROM hosts o WHERE o.scan_id=? AND o.device_id=h.device_id) "
+           "ORDER BY h.rowid DESC LIMIT 1");
+    s.bind(1, ip).bind(2, scan_id).bind(3, scan_id);
+    if (s.step() == SQLITE_ROW) device = s.i64(0);
+  }
+  if (device == 0) {
+    Stmt ins(db_, "INSERT INTO devices(first_seen, last_seen, last_ip) VALUES(?, ?, ?)");
+    ins.bind(1, when).bind(2, when).bind(3, ip).run();
+    device = sqlite3_last_insert_rowid(db_);
+  } else {
+    Stmt u(db_, "UPDATE devices SET last_seen=?, last_ip=? WHERE device_id=?");
+    u.bind(1, when).bind(2, ip).bind(3, device).run();
+  }
+  Stmt h(db_, "INSERT INTO hosts(scan_id, ip, device_id) VALUES(?, ?, ?)");
+  h.bind(1, scan_id).bind(2, ip).bind(3, device).run();
+  return device;
+}
+
+void Store::add_key_locked(const std::string& scan_id, const std::string& ip, const std::string& kind,
+                           const std::string& value) {
+  const int64_t d = sighting_locked(scan_id, ip, "");
+  int64_t e = 0;
+  {
+    Stmt s(db_, "SELECT device_id FROM device_keys WHERE kind=? AND value=?");
+    s.bind(1, kind).bind(2, value);
+    if (s.step() == SQLITE_ROW) e = s.i64(0);
+  }
+  if (e == d) return;
+  auto only_this_scan = [&](int64_t dev) {
+    Stmt s(db_, "SELECT count(*) FROM hosts WHERE device_id=? AND scan_id<>?");
+    s.bind(1, dev).bind(2, scan_id);
+    return s.step() == SQLITE_ROW && s.i64(0) == 0;
+  };
+  auto repoint = [&](int64_t from, int64_t to) {
+    Stmt u(db_, "UPDATE hosts SET device_id=? WHERE scan_id=? AND ip=?");
+    u.bind(1, to).bind(2, scan_id).bind(3, ip).run();
+    Stmt l(db_, "UPDATE devices SET last_ip=?, last_seen=coalesce((SELECT started FROM scans WHERE scan_id=?), last_seen) "
+                "WHERE device_id=?");
+    l.bind(1, ip).bind(2, scan_id).bind(3, to).run();
+    Stmt left(db_, "SELECT count(*) FROM hosts WHERE device_id=?");
+    left.bind(1, from);
+    if (left.step() == SQLITE_ROW && left.i64(0) == 0) {
+      // `from` existed only as this sighting: its keys belong to `to`.
+      Stmt mv(db_, "UPDATE OR IGNORE device_keys SET device_id=? WHERE device_id=?");
+      mv.bind(1, to).bind(2, from).run();
+      Stmt del(db_, "DELETE FROM devices WHERE device_id=?");
+      del.bind(1, from).run();
+    }
+  };
+  if (e != 0) {
+    // A known key. If its device is already seen at another address of this scan, the key is
+    // shared between devices (a shared private key): not evidence of identity.
+    Stmt s(db_, "SELECT count(*) FROM hosts WHERE scan_id=? AND device_id=? AND ip<>?");
+    s.bind(1, scan_id).bind(2, e).bind(3, ip);
+    if (s.step() == SQLITE_ROW && s.i64(0) > 0) return;
+    repoint(d, e);
+    return;
+  }
+  if (single_valued(kind) && !only_this_scan(d)) {
+    Stmt s(db_, "SELECT count(*) FROM device_keys WHERE device_id=? AND kind=?");
+    s.bind(1, d).bind(2, kind);
+    if (s.step() == SQLITE_ROW && s.i64(0) > 0) {
+      // The device last seen at this address had another UDN/MAC/serial: a different device.
+      Stmt ins(db_, "INSERT INTO devices(first_seen, last_seen, last_ip) "
+                    "SELECT started, started, ? FROM scans WHERE scan_id=?");
+      ins.bind(1, ip).bind(2, scan_id).run();
+      int64_t f = sqlite3_last_insert_rowid(db_);
+      Stmt u(db_, "UPDATE hosts SET device_id=? WHERE scan_id=? AND ip=?");
+      u.bind(1, f).bind(2, scan_id).bind(3, ip).run();
+      Stmt k(db_, "INSERT OR IGNORE INTO device_keys(kind, value, device_id) VALUES(?, ?, ?)");
+      k.bind(1, kind).bind(2, value).bind(3, f).run();
+      return;
+    }
+  }
+  Stmt k(db_, "INSERT OR IGNORE INTO device_keys(kind, value, device_id) VALUES(?, ?, ?)");
+  k.bind(1, kind).bind(2, value).bind(3, d).run();
+}
+
+Expected<bool> Store::ingest(const nlohmann::json& record) {
+  std::lock_guard lock(mu_);
+  if (auto r = exec_locked("BEGIN IMMEDIATE"); !r) return r.error();
+  auto r = ingest_locked(record);
+  if (!r) {
+    (void)exec_locked("ROLLBACK");
+    return r;
+  }
+  if (auto c = exec_locked("COMMIT"); !c) {
+    (void)exec_locked("ROLLBACK");
+    return c.error();
+  }
+  return true;
+}
+
+Expected<bool> Store::ingest_locked(const nlohmann::json& r) {
+  if (!r.is_object()) return make_error("record is not a JSON object");
+  auto t = r.find("type");
+  auto sid = r.find("scan_id");
+  if (t == r.end() || !t->is_string() || sid == r.end() || !sid->is_string() || sid->get<std::string>().empty()) {
+    return make_error("record without a string type and scan_id");
+  }
+  const std::string type = *t, scan = *sid, ip = str(r, "ip");
+  const auto port = port_of(r);
+  auto fail = [&](const char* what) { return make_error(std::string(what) + ": " + errmsg(db_)); };
+
+  {
+    Stmt s(db_, "INSERT INTO records(scan_id, type, ip, port, data) VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, type).bind(3, ip).bind_opt(4, port).bind(5, r.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (!s.run()) return fail("insert record");
+  }
+  {
+    Stmt s(db_, "INSERT OR IGNORE INTO scans(scan_id) VALUES(?)");
+    s.bind(1, scan);
+    if (!s.run()) return fail("insert scan");
+  }
+  if (type == "scan") {
+    std::string targets;
+    if (auto it = r.find("targets"); it != r.end() && it->is_array()) {
+      for (const auto& x : *it) {
+        if (!x.is_string()) continue;
+        if (!targets.empty()) targets += ",";
+        targets += x.get<std::string>();
+      }
+    }
+    if (str(r, "phase") == "end") {
+      auto c = r.find("complete");
+      std::optional<int64_t> complete;
+      if (c != r.end() && c->is_boolean()) complete = c->get<bool>() ? 1 : 0;
+      Stmt s(db_, "UPDATE scans SET ended=?, complete=?, stats=? WHERE scan_id=?");
+      s.bind(1, str(r, "time")).bind_opt(2, complete).bind(3, r.value("stats", json::object()).dump(-1, ' ', false, json::error_handler_t::replace)).bind(4, scan);
+      if (!s.run()) return fail("update scan");
+    } else {
+      Stmt s(db_, "UPDATE scans SET started=?, vantage=?, version=?, targets=?, ports=? WHERE scan_id=?");
+      s.bind(1, str(r, "time")).bind(2, str(r, "vantage")).bind(3, str(r, "version")).bind(4, targets)
+          .bind(5, str(r, "ports")).bind(6, scan);
+      if (!s.run()) return fail("update scan");
+    }
+    return true;
+  }
+  if (ip.empty()) return true;  // kept in `records` only
+  if (type == "port" && str(r, "state") != "open") {
+    Stmt s(db_, "INSERT OR REPLACE INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto")).bind(5, str(r, "state"));
+    if (!s.run()) return fail("insert port");
+    return true;
+  }
+  sighting_locked(scan, ip, "");
+  for (const auto& [k, v] : identity_keys(r)) add_key_locked(scan, ip, k, v);
+
+  if (type == "port") {
+    Stmt s(db_, "INSERT OR REPLACE INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto")).bind(5, str(r, "state"));
+    if (!s.run()) return fail("insert port");
+  } else if (type == "service") {
+    Stmt s(db_, "INSERT OR REPLACE INTO services(scan_id, ip, port, proto, service, product, version) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto")).bind(5, str(r, "service"))
+        .bind(6, str(r, "product")).bind(7, str(r, "version"));
+    if (!s.run()) return fail("insert service");
+    // A UDP-only service still means the port answered.
+    Stmt p(db_, "INSERT OR IGNORE INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, 'open')");
+    p.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto"));
+    p.run();
+  } else if (type == "finding") {
+    auto ev = r.find("evidence");
+    Stmt s(db_, "INSERT INTO findings(scan_id, ip, port, service, check_id, severity, title, title_ja, evidence) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "service")).bind(5, str(r, "check_id"))
+        .bind(6, str(r, "severity")).bind(7, str(r, "title")).bind(8, str(r, "title_ja"))
+        .bind(9, ev != r.end() ? ev->dump(-1, ' ', false, json::error_handler_t::replace) : std::string("{}"));
+    if (!s.run()) return fail("insert finding");
+  } else if (type == "device") {
+    auto conf = r.find("confidence");
+    Stmt s(db_, "UPDATE hosts SET category=?, vendor=?, model=?, firmware=?, confidence=?, connection_form=? "
+                "WHERE scan_id=? AND ip=?");
+    s.bind(1, str(r, "category")).bind(2, str(r, "vendor")).bind(3, str(r, "model")).bind(4, str(r, "firmware"));
+    if (conf != r.end() && conf->is_number()) s.bind(5, conf->get<double>());
+    else s.bind_null(5);
+    s.bind(6, str(r, "connection_form")).bind(7, scan).bind(8, ip);
+    if (!s.run()) return fail("update host");
+    Stmt d(db_, "UPDATE devices SET category=?, vendor=nullif(?, ''), model=nullif(?, '') WHERE device_id="
+                "(SELECT device_id FROM hosts WHERE scan_id=? AND ip=?)");
+    d.bind(1, str(r, "category")).bind(2, str(r, "vendor")).bind(3, str(r, "model")).bind(4, scan).bind(5, ip);
+    if (!d.run()) return fail("update device");
+  } else if (type == "verdict") {
+    Stmt s(db_, "INSERT INTO verdicts(scan_id, ip, requirement, status, reason) VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind(3, str(r, "requirement")).bind(4, str(r, "status")).bind(5, str(r, "reason"));
+    if (!s.run()) return fail("insert verdict");
+  } else if (type == "credential") {
+    Stmt s(db_, "INSERT INTO credentials(scan_id, ip, port, service, outcome, username, password, list) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "service")).bind(5, str(r, "outcome"))
+        .bind(6, str(r, "username")).bind(7, str(r, "password")).bind(8, str(r, "list"));
+    if (!s.run()) return fail("insert credential");
+  } else if (type == "tls") {
+    std::string spki, sha, versions;
+    if (auto c = r.find("cert"); c != r.end() && c->is_object()) {
+      spki = str(*c, "spki_sha256");
+      sha = str(*c, "sha256");
+    }
+    if (auto v = r.find("versions"); v != r.end()) versions = v->dump(-1, ' ', false, json::error_handler_t::replace);
+    Stmt s(db_, "INSERT OR REPLACE INTO tls(scan_id, ip, port, spki_sha256, cert_sha256, versions) "
+                "VALUES(?, ?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port.value_or(0)).bind(4, spki).bind(5, sha).bind(6, versions);
+    if (!s.run()) return fail("insert tls");
+  }
+  return true;
+}
+
+std::vector<ScanRow> Store::scans() {
+  std::lock_guard lock(mu_);
+  std::vector<ScanRow> out;
+  Stmt s(db_,
+         "SELECT s.scan_id, coalesce(s.started,''), coalesce(s.ended,''), coalesce(s.vantage,''), "
+         "coalesce(s.version,''), coalesce(s.targets,''), s.complete, "
+         "(SELECT count(*) FROM hosts h WHERE h.scan_id=s.scan_id), "
+         "(SELECT count(*) FROM hosts h WHERE h.scan_id=s.scan_id AND h.category IS NOT NULL), "
+         "(SELECT count(*) FROM ports p WHERE p.scan_id=s.scan_id AND p.state='open'), "
+         "(SELECT count(*) FROM findings f WHERE f.scan_id=s.scan_id) "
+         "FROM scans s ORDER BY s.started, s.rowid");
+  while (s.step() == SQLITE_ROW) {
+    ScanRow r;
+    r.scan_id = s.text(0);
+    r.started = s.text(1);
+    r.ended = s.text(2);
+    r.vantage = s.text(3);
+    r.version = s.text(4);
+    r.targets = s.text(5);
+    if (!s.null(6)) r.complete = s.i64(6) != 0;
+    r.hosts = s.i64(7);
+    r.devices = s.i64(8);
+    r.open_ports = s.i64(9);
+    r.findings = s.i64(10);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<std::string> Store::latest_scan(int back) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT scan_id FROM scans ORDER BY started DESC, rowid DESC LIMIT 1 OFFSET ?");
+  s.bind(1, int64_t{back});
+  if (s.step() == SQLITE_ROW) return s.text(0);
+  return std::nullopt;
+}
+
+bool Store::has_scan(const std::string& scan_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT 1 FROM scans WHERE scan_id=?");
+  s.bind(1, scan_id);
+  return s.step() == SQLITE_ROW;
+}
+
+std::vector<nlohmann::json> Store::records(const std::string& scan_id) {
+  std::lock_guard lock(mu_);
+  std::vector<json> out;
+  Stmt s(db_, "SELECT data FROM records WHERE scan_id=? ORDER BY id");
+  s.bind(1, scan_id);
+  while (s.step() == SQLITE_ROW) {
+    json j = json::parse(s.text(0), nullptr, false);
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+int64_t Store::device_of(const std::string& scan_id, const std::string& ip) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT device_id FROM hosts WHERE scan_id=? AND ip=?");
+  s.bind(1, scan_id).bind(2, ip);
+  return s.step() == SQLITE_ROW ? s.i64(0) : 0;
+}
+
+Expected<std::vector<DeviceRow>> Store::devices(const Filter& f) {
+  std::optional<Cidr> net;
+  if (!f.network.empty()) {
+    net = Cidr::parse(f.network);
+    if (!net) return make_error("invalid network '" + f.network + "': expected a CIDR such as 192.0.2.0/24");
+  }
+  std::lock_guard lock(mu_);
+  std::vector<DeviceRow> out;
+  // With a scan: the devices seen in it, as seen there; without: every device as last seen.
+  const char* sql = f.scan_id.empty()
+      ? "SELECT d.device_id, coalesce(d.last_ip,''), coalesce(d.category,''), coalesce(d.vendor,''), "
+        "coalesce(d.model,''), coalesce(d.first_seen,''), coalesce(d.last_seen,''), "
+        "(SELECT count(DISTINCT scan_id) FROM hosts h WHERE h.device_id=d.device_id) FROM devices d "
+        "WHERE ?1 = ?1 ORDER BY d.device_id"
+      : "SELECT d.device_id, h.ip, coalesce(h.category,''), coalesce(h.vendor,''), coalesce(h.model,''), "
+        "coalesce(d.first_seen,''), coalesce(d.last_seen,''), "
+        "(SELECT count(DISTINCT scan_id) FROM hosts o WHERE o.device_id=d.device_id) "
+        "FROM hosts h JOIN devices d ON d.device_id=h.device_id WHERE h.scan_id=?1 ORDER BY d.device_id";
+  Stmt s(db_, sql);
+  s.bind(1, f.scan_id);
+  while (s.step() == SQLITE_ROW) {
+    DeviceRow r;
+    r.device_id = s.i64(0);
+    r.ip = s.text(1);
+    r.category = s.text(2);
+    r.vendor = s.text(3);
+    r.model = s.text(4);
+    r.first_seen = s.text(5);
+    r.last_seen = s.text(6);
+    r.scans = s.i64(7);
+    if (!f.category.empty() && r.category != f.category) continue;
+    if (net && !net->contains(r.ip)) continue;
+    out.push_back(std::move(r));
+  }
+  for (auto& r : out) r.keys = keys_of_locked(r.device_id);
+  return out;
+}
+
+Expected<std::vector<FindingRow>> Store::findings(const Filter& f) {
+  std::optional<Cidr> net;
+  if (!f.network.empty()) {
+    net = Cidr::parse(f.network);
+    if (!net) return make_error("invalid network '" + f.network + "': expected a CIDR such as 192.0.2.0/24");
+  }
+  std::string scan = f.scan_id;
+  if (scan.empty()) {
+    auto l = latest_scan();
+    if (!l) return std::vector<FindingRow>{};
+    scan = *l;
+  }
+  std::lock_guard lock(mu_);
+  std::vector<FindingRow> out;
+  Stmt s(db_,
+         "SELECT f.scan_id, f.ip, f.port, coalesce(f.check_id,''), coalesce(f.severity,''), coalesce(f.service,''), "
+         "coalesce(f.title,''), coalesce(f.title_ja,''), coalesce(h.category,''), coalesce(h.device_id,0), "
+         "coalesce(f.evidence,'{}'), coalesce(s.started,'') "
+         "FROM findings f LEFT JOIN hosts h ON h.scan_id=f.scan_id AND h.ip=f.ip "
+         "LEFT JOIN scans s ON s.scan_id=f.scan_id WHERE f.scan_id=? ORDER BY f.id");
+  s.bind(1, scan);
+  while (s.step() == SQLITE_ROW) {
+    FindingRow r;
+    r.scan_id = s.text(0);
+    r.ip = s.text(1);
+    if (!s.null(2)) r.port = static_cast<int>(s.i64(2));
+    r.check_id = s.text(3);
+    r.severity = s.text(4);
+    r.service = s.text(5);
+    r.title = s.text(6);
+    r.title_ja = s.text(7);
+    r.category = s.text(8);
+    r.device_id = s.i64(9);
+    r.evidence = s.text(10);
+    r.time = s.text(11);
+    if (!f.category.empty() && r.category != f.category) continue;
+    if (!f.severity.empty() && r.severity != f.severity) continue;
+    if (!f.check_id.empty() && r.check_id != f.check_id) continue;
+    if (net && !net->contains(r.ip)) continue;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Expected<DiffResult> Store::diff(const std::string& scan_a, const std::string& scan_b) {
+  if (!has_scan(scan_a)) return make_error("no scan '" + scan_a + "' in the store (see: mamori scans)");
+  if (!has_scan(scan_b)) return make_error("no scan '" + scan_b + "' in the store (see: mamori scans)");
+  Filter fa, fb;
+  fa.scan_id = scan_a;
+  fb.scan_id = scan_b;
+  auto da = devices(fa), db = devices(fb);
+  if (!da) return da.error();
+  if (!db) return db.error();
+  DiffResult out;
+  out.scan_a = scan_a;
+  out.scan_b = scan_b;
+  std::set<int64_t> in_a, in_b;
+  for (const auto& d : *da) in_a.insert(d.device_id);
+  for (const auto& d : *db) in_b.insert(d.device_id);
+  for (const auto& d : *db) if (!in_a.count(d.device_id)) out.new_devices.push_back(d);
+  for (const auto& d : *da) if (!in_b.count(d.device_id)) out.gone_devices.push_back(d);
+
+  std::lock_guard lock(mu_);
+  // Ports and findings are compared on the devices present in both scans.
+  using PortKey = std::tuple<int64_t, int, std::string>;
+  auto ports_of = [&](const std::string& scan) {
+    std::map<PortKey, DiffPort> m;
+    Stmt s(db_, "SELECT h.device_id, p.ip, p.port, p.proto, coalesce(v.service,'') FROM ports p "
+                "JOIN hosts h ON h.scan_id=p.scan_id AND h.ip=p.ip "
+                "LEFT JOIN services v ON v.scan_id=p.scan_id AND v.ip=p.ip AND v.port=p.port AND v.proto=p.proto "
+                "WHERE p.scan_id=? AND p.state='open'");
+    s.bind(1, scan);
+    while (s.step() == SQLITE_ROW) {
+      DiffPort p{s.i64(0), s.text(1), s.text(3), s.text(4), static_cast<int>(s.i64(2))};
+      m.emplace(PortKey{p.device_id, p.port, p.proto}, p);
+    }
+    return m;
+  };
+  using FindKey = std::tuple<int64_t, std::string, int>;
+  auto findings_of = [&](const std::string& scan) {
+    std::map<FindKey, DiffFinding> m;
+    Stmt s(db_, "SELECT h.device_id, f.ip, f.check_id, f.severity, f.port FROM findings f "
+                "JOIN hosts h ON h.scan_id=f.scan_id AND h.ip=f.ip WHERE f.scan_id=?");
+    s.bind(1, scan);
+    while (s.step() == SQLITE_ROW) {
+      DiffFinding d{s.i64(0), s.text(1), s.text(2), s.text(3), std::nullopt};
+      if (!s.null(4)) d.port = static_cast<int>(s.i64(4));
+      m.emplace(FindKey{d.device_id, d.check_id, d.port.value_or(-1)}, d);
+    }
+    return m;
+  };
+  auto pa = ports_of(scan_a), pb = ports_of(scan_b);
+  for (const auto& [k, p] : pb)
+    if (in_a.count(p.device_id) && !pa.count(k)) out.opened.push_back(p);
+  for (const auto& [k, p] : pa)
+    if (in_b.count(p.device_id) && !pb.count(k)) out.closed.push_back(p);
+  auto fa2 = findings_of(scan_a), fb2 = findings_of(scan_b);
+  for (const auto& [k, f] : fb2)
+    if (in_a.count(f.device_id) && !fa2.count(k)) out.new_findings.push_back(f);
+  for (const auto& [k, f] : fa2)
+    if (in_b.count(f.device_id) && !fb2.count(k)) out.fixed_findings.push_back(f);
+  return out;
+}
+
+void StoreWriter::write(const nlohmann::json& record) {
+  auto r = store_->ingest(record);
+  if (r) return;
+  std::lock_guard lock(mu_);
+  if (failures_++ == 0) std::fprintf(stderr, "mamori: store: %s (further store errors are counted)\n", r.error().message.c_str());
+}
+
+uint64_t StoreWriter::failures() const {
+  std::lock_guard lock(mu_);
+  return failures_;
+}
+
+std::optional<Cidr> Cidr::parse(const std::string& text) {
+  Cidr c;
+  std::string addr = text;
+  int bits = -1;
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    addr = text.substr(0, slash);
+    std::string b = text.substr(slash + 1);
+    if (b.empty() || b.size() > 3 || !std::all_of(b.begin(), b.end(), ::isdigit)) return std::nullopt;
+    bits = std::stoi(b);
+  }
+  if (inet_pton(AF_INET, addr.c_str(), c.addr) == 1) {
+    c.family = AF_INET;
+    if (bits < 0) bits = 32;
+    if (bits > 32) return std::nullopt;
+  } else if (inet_pton(AF_INET6, addr.c_str(), c.addr) == 1) {
+    c.family = AF_INET6;
+    if (bits < 0) bits = 128;
+    if (bits > 128) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  c.bits = bits;
+  return c;
+}
+
+bool Cidr::contains(const std::string& ip) const {
+  unsigned char a[16] = {};
+  if (inet_pton(family, ip.c_str(), a) != 1) return false;
+  int full = bits / 8, rest = bits % 8;
+  if (std::memcmp(a, addr, full) != 0) return false;
+  if (rest == 0) return true;
+  unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (a[full] & mask) == (addr[full] & mask);
+}
+
+}  // namespace mamori::store

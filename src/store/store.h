@@ -1,0 +1,164 @@
+// The inventory: an embedded SQLite database of every scan's records (spec/results.md), with the
+// devices identified across scans. All SQL of Mamori lives in src/store.
+//
+// Contract:
+// - A Store owns one SQLite connection in WAL mode. Every method is thread-safe (one mutex);
+//   several processes may write one database at once (busy timeout, short transactions).
+// - ingest() commits each record in its own transaction before it returns: a process killed at
+//   any moment leaves a database that opens cleanly and holds every record ingest() returned for.
+// - Records are stored as given (a `credential` record's password is whatever the scanner wrote,
+//   i.e. redacted unless the user asked to reveal secrets); nothing is added to them.
+// - Failures are values (Expected / Status), never exceptions out of this library.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/expected.h"
+#include "report/writers.h"
+
+struct sqlite3;
+
+namespace mamori::store {
+
+// The schema version this build writes. Migration N -> N+1 is kMigrations[N-1] (see store.cc);
+// version 1 is the first released schema, kept so tests can create an old database.
+int current_schema_version();
+// The SQL that creates schema version `version` from nothing (1 <= version <=
+// current_schema_version()): version 1's DDL followed by the migrations up to `version`.
+std::vector<std::string> schema_sql_up_to(int version);
+
+// Stable identifiers a record carries, as (kind, value): "udn" (UPnP UDN), "serial", "ssh" (SSH
+// host key SHA-256), "spki" (TLS public key SHA-256), "mac". Values are lower-cased hex/UUIDs.
+std::vector<std::pair<std::string, std::string>> identity_keys(const nlohmann::json& record);
+
+// Default database path: $MAMORI_DB, else $XDG_DATA_HOME/mamori/mamori.db, else
+// ~/.local/share/mamori/mamori.db. Empty when none of these can be formed.
+std::string default_db_path();
+
+struct ScanRow {
+  std::string scan_id, started, ended, vantage, version;
+  std::string targets;  // comma separated, as given
+  std::optional<bool> complete;  // unset: no `end` record (still running, or killed)
+  int64_t hosts = 0, devices = 0, open_ports = 0, findings = 0;
+};
+
+struct DeviceRow {
+  int64_t device_id = 0;
+  std::string ip;  // where it was last seen
+  std::string category, vendor, model, first_seen, last_seen;
+  std::vector<std::string> keys;  // "kind:value" stable identifiers
+  int64_t scans = 0;
+};
+
+struct FindingRow {
+  std::string scan_id, ip, check_id, severity, service, title, title_ja, category, time;
+  std::optional<int> port;
+  int64_t device_id = 0;
+  std::string evidence;  // JSON text
+};
+
+struct Filter {
+  std::string scan_id;   // empty: the latest scan (findings) / every device (devices)
+  std::string category;  // device category
+  std::string severity;  // exact, e.g. high
+  std::string check_id;
+  std::string network;   // CIDR, e.g. 192.0.2.0/24 or 2001:db8::/64
+};
+
+struct DiffPort {
+  int64_t device_id;
+  std::string ip, proto, service;
+  int port;
+};
+struct DiffFinding {
+  int64_t device_id;
+  std::string ip, check_id, severity;
+  std::optional<int> port;
+};
+struct DiffResult {
+  std::string scan_a, scan_b;
+  std::vector<DeviceRow> new_devices, gone_devices;
+  std::vector<DiffPort> opened, closed;
+  std::vector<DiffFinding> new_findings, fixed_findings;
+};
+
+class Store {
+ public:
+  // Opens (creating the file and its parent directory when missing) and migrates to the current
+  // schema. `read_only`: never creates or migrates (fails on a missing or older database).
+  static Expected<std::unique_ptr<Store>> open(const std::string& path, bool read_only = false);
+  // Opens without migrating (tests create old schemas with it).
+  static Expected<std::unique_ptr<Store>> open_raw(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version();
+  // Runs the migrations from the database's version to current_schema_version(), each in one
+  // transaction.
+  Expected<int> migrate();
+  // Executes SQL statements (tests and migrations).
+  Expected<bool> exec(const std::string& sql);
+
+  // Stores one record of the results contract, committed before return. A record without a
+  // string `type` and `scan_id` is refused (an error, nothing stored).
+  Expected<bool> ingest(const nlohmann::json& record);
+
+  std::vector<ScanRow> scans();
+  std::optional<std::string> latest_scan(int back = 0);  // back=1: the one before the latest
+  bool has_scan(const std::string& scan_id);
+  // Every record of a scan in arrival order.
+  std::vector<nlohmann::json> records(const std::string& scan_id);
+  Expected<std::vector<DeviceRow>> devices(const Filter& f);
+  Expected<std::vector<FindingRow>> findings(const Filter& f);
+  Expected<DiffResult> diff(const std::string& scan_a, const std::string& scan_b);
+  // device id of a host in a scan (0: unknown).
+  int64_t device_of(const std::string& scan_id, const std::string& ip);
+
+ private:
+  explicit Store(sqlite3* db) : db_(db) {}
+  Expected<bool> exec_locked(const std::string& sql);
+  Expected<bool> ingest_locked(const nlohmann::json& record);
+  int64_t sighting_locked(const std::string& scan_id, const std::string& ip, const std::string& time);
+  void add_key_locked(const std::string& scan_id, const std::string& ip, const std::string& kind,
+                      const std::string& value);
+  std::vector<std::string> keys_of_locked(int64_t device_id);
+
+  std::mutex mu_;
+  sqlite3* db_;
+};
+
+// A RecordSink that commits every record to a Store as it arrives (thread-safe). A record the
+// store cannot take is reported once on stderr (the scan goes on; its JSON Lines output is
+// unaffected) and counted.
+class StoreWriter : public RecordSink {
+ public:
+  explicit StoreWriter(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  void write(const nlohmann::json& record) override;
+  uint64_t failures() const;
+  Store& store() { return *store_; }
+
+ private:
+  std::unique_ptr<Store> store_;
+  mutable std::mutex mu_;
+  uint64_t failures_ = 0;
+};
+
+// Parses one CIDR ("192.0.2.0/24", "2001:db8::/32", or a bare address) and tells whether `ip`
+// is inside it. Nullopt: not a CIDR.
+struct Cidr {
+  int family = 0;
+  unsigned char addr[16] = {};
+  int bits = 0;
+  static std::optional<Cidr> parse(const std::string& text);
+  bool contains(const std::string& ip) const;
+};
+
+}  // namespace mamori::store
