@@ -4,10 +4,15 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
+#include "core/expected.h"
+
 namespace mamori {
+
+class RecordSink;
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
@@ -22,5 +27,10 @@ Command add_scan_command(CLI::App& app);
 Command add_ports_command(CLI::App& app);
 Command add_creds_command(CLI::App& app);
 Command add_password_check_command(CLI::App& app);
+Command add_store_commands(CLI::App& app);  // scans devices findings diff report notify import
+// --db PATH / --no-db on a command that writes results; open_result_store() opens the store of
+// the parsed command (nullptr with --no-db) for its RecordFanout.
+void add_result_store_options(CLI::App* cmd);
+Expected<std::unique_ptr<RecordSink>> open_result_store();
 
 }  // namespace mamori

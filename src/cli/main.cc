@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   const mamori::Command commands[] = {mamori::add_scan_command(app),
                                       mamori::add_ports_command(app),
                                       mamori::add_creds_command(app),
-                                      mamori::add_password_check_command(app)};
+                                      mamori::add_password_check_command(app),
+                                      mamori::add_store_commands(app)};  // last: see store_commands.cc
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
