@@ -1,5 +1,6 @@
 #include "pipeline/audit_stage.h"
 
+#include <algorithm>
 #include <deque>
 #include <thread>
 
@@ -12,11 +13,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "tls/posture_findings.h"
+
 namespace mamori {
 namespace asio = boost::asio;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+constexpr uint16_t kTlsPorts[] = {443, 8443, 8883, 993, 995, 465, 636, 5061, 322, 5986, 10443};
 
 struct Job {
   DeviceObservation device;
@@ -24,6 +29,19 @@ struct Job {
   std::string hostname;
 };
 }  // namespace
+
+bool is_tls_service(const ServiceObservation& s) {
+  if (s.proto != Proto::tcp) return false;
+  if (s.tls) return true;
+  for (const char* n : {"https", "mqtts", "rtsps", "ftps", "imaps", "pop3s", "smtps", "ldaps", "sips", "wss"}) {
+    if (s.service == n) return true;
+  }
+  return std::find(std::begin(kTlsPorts), std::end(kTlsPorts), s.port) != std::end(kTlsPorts);
+}
+
+bool is_ssh_service(const ServiceObservation& s) {
+  return s.proto == Proto::tcp && (s.service == "ssh" || s.fields.count("ssh.version") != 0);
+}
 
 struct AuditStage::Impl {
   Impl(AuditStage& owner, AuditOptions o, const creds::CredentialCatalog& c, const CheckCatalog& k,
@@ -45,6 +63,7 @@ struct AuditStage::Impl {
   bool closed = false;
   unsigned workers_left = 0;
   std::thread thread;
+  tls::KeyRegistry keys;  // fleet view of this scan; used on the stage's thread only
 
   asio::awaitable<std::optional<Job>> next_job() {
     while (queue.empty() && !closed) co_await wakeup.async_wait(kTuple);
@@ -68,12 +87,41 @@ struct AuditStage::Impl {
       audits.push_back(std::move(a));
     }
     auto findings = audit_findings(job.device, job.services, audits, checks, opt.reveal_secrets);
+    std::vector<Finding> elsewhere;  // shared-key findings of devices audited earlier
+    if (opt.posture) co_await posture(job, findings, elsewhere);
     for (const auto& f : findings) {
+      self.findings_.fetch_add(1, std::memory_order_relaxed);
+      sink.on_finding(f);
+    }
+    for (const auto& f : elsewhere) {
       self.findings_.fetch_add(1, std::memory_order_relaxed);
       sink.on_finding(f);
     }
     sink.on_device_audited(job.device, audits, findings);
     self.devices_done_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // TLS and SSH posture of the device's services, one after another.
+  asio::awaitable<void> posture(const Job& job, std::vector<Finding>& mine, std::vector<Finding>& elsewhere) {
+    auto keep = [&](std::vector<Finding> fs) {
+      for (auto& f : fs) (f.ip == job.device.ip ? mine : elsewhere).push_back(std::move(f));
+    };
+    for (const auto& s : job.services) {
+      if (is_ssh_service(s)) {
+        auto r = co_await tls::analyze_ssh(ioc.get_executor(), s.ip, s.port, opt.posture_limits);
+        keep(tls::ssh_findings(r, checks));
+        for (const auto& k : r.host_keys) {
+          keep(keys.observe(s.ip, s.port, "ssh", "ssh-host-key", k.sha256, checks));
+        }
+      } else if (is_tls_service(s)) {
+        auto r = co_await tls::analyze_tls(ioc.get_executor(), s.ip, s.port, job.hostname, opt.posture_limits);
+        if (!r.tls) continue;  // not TLS after all (or stalled): nothing to record
+        r.service = s.service;
+        sink.on_tls(r);
+        keep(tls::tls_findings(r, s.service, checks));
+        if (r.cert) keep(keys.observe(s.ip, s.port, s.service, "tls-spki", r.cert->spki_sha256, checks));
+      }
+    }
   }
 
   asio::awaitable<void> worker() {

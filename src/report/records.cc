@@ -139,4 +139,36 @@ nlohmann::json finding_record(const std::string& scan_id, const Finding& f) {
   return j;
 }
 
+nlohmann::json tls_record(const std::string& scan_id, const tls::TlsReport& r) {
+  std::vector<std::string> accepted;
+  nlohmann::json probes = nlohmann::json::array();
+  for (const auto& v : r.versions) {
+    if (v.status == "accepted") accepted.push_back(v.version);
+    nlohmann::json p = {{"version", v.version}, {"status", v.status}};
+    if (!v.cipher.empty()) p["cipher"] = v.cipher;
+    if (!v.detail.empty()) p["detail"] = v.detail;
+    probes.push_back(p);
+  }
+  nlohmann::json cert = nlohmann::json::object();
+  if (r.cert) {
+    const auto& c = *r.cert;
+    cert = {{"subject", c.subject},       {"issuer", c.issuer},         {"self_signed", c.self_signed},
+            {"not_before", c.not_before}, {"not_after", c.not_after},   {"expired", c.expired},
+            {"key_type", c.key_type},     {"key_bits", c.key_bits},     {"sig_alg", c.sig_alg},
+            {"sha256", c.sha256},         {"spki_sha256", c.spki_sha256}, {"sans", c.sans},
+            {"chain_length", c.chain_length}};
+  }
+  nlohmann::json weak = nlohmann::json::array();
+  for (const auto& w : r.weak_suites) {
+    weak.push_back({{"category", w.category}, {"suite", w.suite}, {"version", w.version}});
+  }
+  nlohmann::json j = {{"type", "tls"},   {"scan_id", scan_id}, {"ip", r.ip.str()},
+                      {"port", r.port},  {"versions", accepted}, {"cert", cert},
+                      {"probes", probes}, {"weak_suites", weak}, {"behaviour", r.behaviour}};
+  if (!r.service.empty()) j["service"] = r.service;
+  if (!r.sni.empty()) j["sni"] = r.sni;
+  if (!r.weak_not_tested.empty()) j["weak_not_tested"] = r.weak_not_tested;
+  return j;
+}
+
 }  // namespace mamori

@@ -11,6 +11,7 @@
 #include "checks/creds/runner.h"
 #include "checks/findings.h"
 #include "engine/observation.h"
+#include "tls/posture.h"
 
 namespace mamori {
 
@@ -61,5 +62,10 @@ nlohmann::json device_record(const std::string& scan_id, const DeviceObservation
 nlohmann::json credential_record(const std::string& scan_id, const creds::ServiceAudit& a,
                                  bool reveal);
 nlohmann::json finding_record(const std::string& scan_id, const Finding& f);
+
+// One `tls` record per TLS endpoint: `versions` lists the accepted versions (oldest first);
+// `probes` says for each of SSLv3..TLSv1.3 whether it was accepted, rejected, not tested or
+// failed, and why. `cert` is {} when no handshake completed with a certificate.
+nlohmann::json tls_record(const std::string& scan_id, const tls::TlsReport& r);
 
 }  // namespace mamori

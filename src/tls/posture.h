@@ -74,6 +74,7 @@ struct WeakSuite {
 struct TlsReport {
   Ip ip;
   uint16_t port = 0;
+  std::string service;  // the identified service it runs (set by the caller), e.g. "https"
   std::string sni;
   bool tls = false;  // some version was accepted
   std::vector<VersionProbe> versions;  // SSLv3 .. TLSv1.3, in that order

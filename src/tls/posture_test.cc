@@ -133,7 +133,7 @@ class TlsServers : public ::testing::Test {
       q() { "$@" >/dev/null 2>&1; }
       q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -subj '/CN=Mamori Test CA' -days 30
       q openssl req -new -newkey rsa:2048 -nodes -keyout good.key -out good.csr -subj '/CN=good.test'
-      printf 'subjectAltName=DNS:good.test,IP:127.66.0.1\n' > san.ext
+      printf 'subjectAltName=DNS:good.test,IP:127.74.0.1\n' > san.ext
       q openssl x509 -req -in good.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile san.ext -out good.pem
       q openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout self.key -out self.pem -subj '/CN=self.test' -days 30 -addext subjectAltName=DNS:self.test
       q openssl req -x509 -newkey rsa:1024 -nodes -keyout weak.key -out weak.pem -subj '/CN=weak.test' -days 30
@@ -171,8 +171,8 @@ class TlsServers : public ::testing::Test {
 
 TEST_F(TlsServers, GoodServer) {
   // ECDHE suites only (OpenSSL's DEFAULT also has static-RSA ones, which are a finding).
-  auto s = server("127.66.0.1", 24433, "good", {"-cipher", "ECDHE+AESGCM"});
-  auto r = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.0.1"), 24433, "good.test", quick()); });
+  auto s = server("127.74.0.1", 24433, "good", {"-cipher", "ECDHE+AESGCM"});
+  auto r = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.1"), 24433, "good.test", quick()); });
   EXPECT_TRUE(r.tls);
   EXPECT_EQ(version(r, "TLSv1.3").status, "accepted");
   EXPECT_EQ(version(r, "TLSv1.2").status, "accepted");
@@ -188,7 +188,7 @@ TEST_F(TlsServers, GoodServer) {
   EXPECT_EQ(r.cert->key_bits, 2048);
   EXPECT_EQ(r.cert->sig_alg, "sha256WithRSAEncryption");
   EXPECT_TRUE(has(r.cert->sans, "DNS:good.test"));
-  EXPECT_TRUE(has(r.cert->sans, "IP:127.66.0.1"));
+  EXPECT_TRUE(has(r.cert->sans, "IP:127.74.0.1"));
   EXPECT_EQ(r.cert->spki_sha256, spki_of("good"));
   EXPECT_EQ(r.cert->sha256, run("openssl x509 -in " + dir_ + "/good.pem -outform DER | sha256sum | cut -c1-64"));
   auto f = tls_findings(r, "https", catalog_);
@@ -196,17 +196,17 @@ TEST_F(TlsServers, GoodServer) {
 }
 
 TEST_F(TlsServers, SelfSignedExpiredWeakKey) {
-  auto a = server("127.66.0.2", 24433, "self");
-  auto b = server("127.66.0.3", 24433, "exp");
-  auto c = server("127.66.0.4", 24433, "weak", {"-cipher", "DEFAULT:@SECLEVEL=0"});
-  auto self = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.0.2"), 24433, "", quick()); });
+  auto a = server("127.74.0.2", 24433, "self");
+  auto b = server("127.74.0.3", 24433, "exp");
+  auto c = server("127.74.0.4", 24433, "weak", {"-cipher", "DEFAULT:@SECLEVEL=0"});
+  auto self = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.2"), 24433, "", quick()); });
   ASSERT_TRUE(self.cert);
   EXPECT_TRUE(self.cert->self_signed);
   EXPECT_EQ(self.cert->key_type, "EC");
   EXPECT_EQ(self.cert->key_bits, 256);
   EXPECT_TRUE(has(ids(tls_findings(self, "https", catalog_)), "tls-self-signed"));
 
-  auto exp = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.0.3"), 24433, "", quick()); });
+  auto exp = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.3"), 24433, "", quick()); });
   ASSERT_TRUE(exp.cert);
   EXPECT_TRUE(exp.cert->expired);
   EXPECT_EQ(exp.cert->not_after, "2021-01-01T00:00:00Z");
@@ -214,7 +214,7 @@ TEST_F(TlsServers, SelfSignedExpiredWeakKey) {
   EXPECT_TRUE(has(ef, "tls-expired"));
   EXPECT_TRUE(has(ef, "tls-self-signed"));
 
-  auto weak = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.0.4"), 24433, "", quick()); });
+  auto weak = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.4"), 24433, "", quick()); });
   ASSERT_TRUE(weak.cert);
   EXPECT_EQ(weak.cert->key_bits, 1024);
   auto wf = tls_findings(weak, "https", catalog_);
@@ -223,8 +223,8 @@ TEST_F(TlsServers, SelfSignedExpiredWeakKey) {
 
 TEST_F(TlsServers, LegacyProtocolAndStaticRsaSuite) {
   // TLS 1.0 only, one static-RSA suite (no forward secrecy).
-  auto s = server("127.66.0.5", 24433, "good", {"-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"});
-  auto r = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.0.5"), 24433, "", quick()); });
+  auto s = server("127.74.0.5", 24433, "good", {"-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"});
+  auto r = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.5"), 24433, "", quick()); });
   EXPECT_EQ(version(r, "TLSv1.0").status, "accepted") << version(r, "TLSv1.0").detail;
   EXPECT_EQ(version(r, "TLSv1.2").status, "rejected");
   EXPECT_EQ(version(r, "TLSv1.3").status, "rejected");
@@ -240,11 +240,11 @@ TEST_F(TlsServers, LegacyProtocolAndStaticRsaSuite) {
 }
 
 TEST_F(TlsServers, SharedKeyOnTwoDevices) {
-  auto a = server("127.66.0.6", 24433, "good");
-  auto b = server("127.66.0.7", 24433, "good");
+  auto a = server("127.74.0.6", 24433, "good");
+  auto b = server("127.74.0.7", 24433, "good");
   KeyRegistry reg;
   std::vector<Finding> all;
-  for (const char* ip : {"127.66.0.6", "127.66.0.7"}) {
+  for (const char* ip : {"127.74.0.6", "127.74.0.7"}) {
     auto r = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse(ip), 24433, "", quick()); });
     ASSERT_TRUE(r.cert);
     auto f = reg.observe(r.ip, r.port, "https", "tls-spki", r.cert->spki_sha256, catalog_);
@@ -252,13 +252,13 @@ TEST_F(TlsServers, SharedKeyOnTwoDevices) {
   }
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].check_id, "shared-private-key");
-  EXPECT_EQ(all[0].ip.str(), "127.66.0.7");
-  EXPECT_EQ(all[0].evidence["also_on"][0]["ip"], "127.66.0.6");
-  EXPECT_EQ(all[1].ip.str(), "127.66.0.6");
-  EXPECT_EQ(all[1].evidence["also_on"][0]["ip"], "127.66.0.7");
+  EXPECT_EQ(all[0].ip.str(), "127.74.0.7");
+  EXPECT_EQ(all[0].evidence["also_on"][0]["ip"], "127.74.0.6");
+  EXPECT_EQ(all[1].ip.str(), "127.74.0.6");
+  EXPECT_EQ(all[1].evidence["also_on"][0]["ip"], "127.74.0.7");
   EXPECT_EQ(all[0].severity, "high");
   // The same device on another port adds nothing.
-  EXPECT_TRUE(reg.observe(*Ip::parse("127.66.0.7"), 8443, "https", "tls-spki", all[0].evidence["key_sha256"], catalog_).empty());
+  EXPECT_TRUE(reg.observe(*Ip::parse("127.74.0.7"), 8443, "https", "tls-spki", all[0].evidence["key_sha256"], catalog_).empty());
 }
 
 // ---------- scripted bad peers: bounded, recorded, never fatal ----------
@@ -273,40 +273,40 @@ class BadPeers : public ::testing::Test {
 };
 
 TEST_F(BadPeers, GarbageStallHugeChain) {
-  auto g = peer("garbage", "127.66.1.1", 24433);
-  auto s = peer("stall", "127.66.1.2", 24433);
-  auto m = peer("stallmid", "127.66.1.3", 24433);
-  auto h = peer("hugechain", "127.66.1.4", 24433);
+  auto g = peer("garbage", "127.74.1.1", 24433);
+  auto s = peer("stall", "127.74.1.2", 24433);
+  auto m = peer("stallmid", "127.74.1.3", 24433);
+  auto h = peer("hugechain", "127.74.1.4", 24433);
   ASSERT_TRUE(g->up() && s->up() && m->up() && h->up());
   auto lim = quick();
   lim.handshake = Millis(800);
   auto t0 = std::chrono::steady_clock::now();
-  auto gr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.1.1"), 24433, "", lim); });
+  auto gr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.1"), 24433, "", lim); });
   EXPECT_EQ(gr.behaviour, "garbage");
   EXPECT_FALSE(gr.tls);
   EXPECT_EQ(version(gr, "TLSv1.0").status, "not_tested");  // never offered: not "rejected"
-  auto sr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.1.2"), 24433, "", lim); });
+  auto sr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.2"), 24433, "", lim); });
   EXPECT_EQ(sr.behaviour, "stalled");
   EXPECT_EQ(version(sr, "SSLv3").status, "not_tested");
-  auto mr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.1.3"), 24433, "", lim); });
+  auto mr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.3"), 24433, "", lim); });
   EXPECT_EQ(mr.behaviour, "stalled");
-  auto hr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.66.1.4"), 24433, "", lim); });
+  auto hr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.4"), 24433, "", lim); });
   EXPECT_FALSE(hr.cert);
   EXPECT_NE(version(hr, "TLSv1.3").status, "accepted");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));  // did not hang
 }
 
 TEST_F(BadPeers, SshGarbageAndStall) {
-  auto g = peer("sshgarbage", "127.66.1.5", 24422);
-  auto s = peer("stall", "127.66.1.6", 24422);
+  auto g = peer("sshgarbage", "127.74.1.5", 24422);
+  auto s = peer("stall", "127.74.1.6", 24422);
   ASSERT_TRUE(g->up() && s->up());
   auto lim = quick();
   lim.handshake = Millis(800);
-  auto gr = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.66.1.5"), 24422, lim); });
+  auto gr = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.74.1.5"), 24422, lim); });
   EXPECT_EQ(gr.ident, "SSH-2.0-Bad_1.0");
   EXPECT_EQ(gr.behaviour, "garbage");
   EXPECT_FALSE(gr.kexinit);
-  auto sr = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.66.1.6"), 24422, lim); });
+  auto sr = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.74.1.6"), 24422, lim); });
   EXPECT_EQ(sr.behaviour, "stalled");
 }
 
@@ -351,9 +351,9 @@ class Sshd {
 };
 
 TEST(SshPosture, DefaultSshdHasNoWeakAlgorithmsAndTwoHostKeys) {
-  Sshd d("127.66.2.1", 24422, "");
+  Sshd d("127.74.2.1", 24422, "");
   if (!d.why().empty()) GTEST_SKIP() << d.why();
-  auto r = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.66.2.1"), 24422, quick()); });
+  auto r = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.74.2.1"), 24422, quick()); });
   EXPECT_EQ(r.behaviour, "ok") << r.detail;
   EXPECT_EQ(r.ident.rfind("SSH-2.0-OpenSSH_", 0), 0u) << r.ident;
   ASSERT_TRUE(r.kexinit);
@@ -368,12 +368,12 @@ TEST(SshPosture, DefaultSshdHasNoWeakAlgorithmsAndTwoHostKeys) {
 }
 
 TEST(SshPosture, LegacySshdIsFlagged) {
-  Sshd d("127.66.2.2", 24422,
+  Sshd d("127.74.2.2", 24422,
          "KexAlgorithms diffie-hellman-group1-sha1,diffie-hellman-group14-sha1\n"
          "HostKeyAlgorithms ssh-rsa\nPubkeyAcceptedAlgorithms +ssh-rsa\n"
          "Ciphers aes128-cbc,3des-cbc,aes128-ctr\nMACs hmac-md5,hmac-sha1-96,hmac-sha1\n");
   if (!d.why().empty()) GTEST_SKIP() << d.why();
-  auto r = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.66.2.2"), 24422, quick()); });
+  auto r = run_task([&](asio::any_io_executor ex) { return analyze_ssh(ex, *Ip::parse("127.74.2.2"), 24422, quick()); });
   EXPECT_EQ(r.behaviour, "ok") << r.detail;
   std::vector<std::string> names;
   for (const auto& w : r.weak) names.push_back(w.name);

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""End-to-end TLS/SSH posture: `mamori scan` against the emulated lab and real servers.
+
+LabTruth: the demo home scenario (data/lab/demo-home.yaml) moved from 127.66.0.x to 127.74.10.x,
+served by mamori-lab and scanned by `mamori scan`. Every tls-* finding of `mamori-lab truth`
+must be reported and no other tls-* finding; every TLS service of the lab gets a `tls` record;
+every line validates against spec/results.schema.json.
+SharedKey: two `openssl s_server` with the same generated key on 127.74.11.1 and .2 plus one
+with its own key on .3: `shared-private-key` on .1 and .2 naming each other, not on .3.
+Traffic goes only to 127.74.10.0/24 and 127.74.11.0/24. Exit 77 = skipped.
+
+Usage: tls_lab_test.py CASE --mamori PATH --lab PATH --scenario PATH --schema PATH
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import jsonschema
+
+LAB_NET = "127.74.10"
+SRV_NET = "127.74.11"
+TLS_CHECKS = {"tls-legacy-protocol", "tls-weak-cipher", "tls-self-signed", "tls-expired",
+              "tls-weak-key"}
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # our own child, by PID
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def validate(schema_path, recs):
+    v = jsonschema.Draft202012Validator(json.load(open(schema_path)))
+    for r in recs:
+        errs = list(v.iter_errors(r))
+        if errs:
+            raise AssertionError(f"record does not match the schema: {r}: {errs[0].message}")
+
+
+def scan(args, targets, ports, tmp, extra=()):
+    out = os.path.join(tmp, "scan.jsonl")
+    cmd = [args.mamori, "scan", *targets, "-p", ports, "--format", "jsonl", "-o", out,
+           "--no-progress", "--timeout", "500ms", *extra]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=200)
+    took = time.monotonic() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"FAIL: mamori scan exited {p.returncode}: {p.stderr[-2000:]}")
+    recs = [json.loads(l) for l in open(out) if l.strip()]
+    validate(args.schema, recs)
+    print(f"scan of {targets} took {took:.1f} s, {len(recs)} records")
+    return recs
+
+
+def lab_truth(args, tmp):
+    text = open(args.scenario).read().replace("127.66.0.", LAB_NET + ".")
+    scenario = os.path.join(tmp, "tls-lab.yaml")
+    open(scenario, "w").write(text)
+    ready = os.path.join(tmp, "ready")
+    proc = subprocess.Popen([args.lab, "run", scenario, "--ready-file", ready],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            if os.path.exists(ready) and os.path.getsize(ready) > 0:
+                break
+            if proc.poll() is not None:
+                raise SystemExit("FAIL: mamori-lab exited: " + proc.stderr.read()[-2000:])
+            time.sleep(0.1)
+        else:
+            raise SystemExit("FAIL: mamori-lab not ready after 30 s")
+        truth = subprocess.run([args.lab, "truth", scenario], capture_output=True, text=True, check=True)
+        truth = [json.loads(l) for l in truth.stdout.splitlines() if l.strip()]
+        recs = scan(args, [LAB_NET + ".0/24"], "22,443,8883", tmp)
+    finally:
+        stop(proc)
+    want = {(d["ip"], f["check_id"], f["port"]) for d in truth for f in d["findings"]
+            if f["check_id"] in TLS_CHECKS}
+    # The lab serves TLS with OpenSSL's default suites, which include static-RSA key exchange
+    # (no forward secrecy): a true tls-weak-cipher the scenario's truth does not model. Such
+    # findings are checked for that one category and then set aside.
+    got = set()
+    for r in recs:
+        if r["type"] != "finding" or r["check_id"] not in TLS_CHECKS:
+            continue
+        if r["check_id"] == "tls-weak-cipher" and r["evidence"]["categories"] == ["static-rsa"]:
+            assert all(s["suite"].startswith("TLS_RSA_WITH_") for s in r["evidence"]["suites"]), r
+            continue
+        got.add((r["ip"], r["check_id"], r.get("port")))
+    tls_services = {(d["ip"], s["port"]) for d in truth for s in d["services"] if s.get("tls")}
+    tls_records = {(r["ip"], r["port"]) for r in recs if r["type"] == "tls"}
+    print(f"tls findings: expected {len(want)}, reported {len(got)}; "
+          f"tls services {len(tls_services)}, tls records {len(tls_records)}")
+    missing, extra = want - got, got - want
+    assert not missing, f"missed: {sorted(missing)}"
+    assert not extra, f"not in the truth: {sorted(extra)}"
+    assert tls_services <= tls_records, f"no tls record for {sorted(tls_services - tls_records)}"
+    for r in recs:
+        if r["type"] == "tls":
+            assert r["versions"], r
+            assert len(r["cert"]["spki_sha256"]) == 64, r
+
+
+def listening(ip, port):
+    try:
+        with socket.create_connection((ip, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def shared_key(args, tmp):
+    def sh(cmd):
+        subprocess.run(cmd, shell=True, check=True, cwd=tmp, capture_output=True)
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout a.key -out a.pem -subj /CN=fleet.test -days 30")
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout b.key -out b.pem -subj /CN=other.test -days 30")
+    procs = []
+    try:
+        for host, name in (("1", "a"), ("2", "a"), ("3", "b")):
+            ip = f"{SRV_NET}.{host}"
+            procs.append(subprocess.Popen(
+                ["openssl", "s_server", "-www", "-accept", f"{ip}:443", "-cert", f"{name}.pem",
+                 "-key", f"{name}.key"], cwd=tmp, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            for _ in range(100):
+                if listening(ip, 443):
+                    break
+                time.sleep(0.05)
+            else:
+                raise SystemExit(f"FAIL: s_server on {ip} did not start")
+        recs = scan(args, [f"{SRV_NET}.1-3"], "443", tmp)
+    finally:
+        for p in procs:
+            stop(p)
+    shared = {r["ip"]: r for r in recs if r["type"] == "finding" and r["check_id"] == "shared-private-key"}
+    assert set(shared) == {f"{SRV_NET}.1", f"{SRV_NET}.2"}, sorted(shared)
+    assert [o["ip"] for o in shared[f"{SRV_NET}.1"]["evidence"]["also_on"]] == [f"{SRV_NET}.2"]
+    assert [o["ip"] for o in shared[f"{SRV_NET}.2"]["evidence"]["also_on"]] == [f"{SRV_NET}.1"]
+    tls = [r for r in recs if r["type"] == "tls"]
+    assert len(tls) == 3, tls
+    assert len({r["cert"]["spki_sha256"] for r in tls}) == 2
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case", choices=["LabTruth", "SharedKey"])
+    ap.add_argument("--mamori", required=True)
+    ap.add_argument("--lab")
+    ap.add_argument("--scenario")
+    ap.add_argument("--schema", required=True)
+    args = ap.parse_args()
+    if not shutil.which("openssl"):
+        print("SKIP: openssl not installed")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="mamori-tls-") as tmp:
+        if args.case == "LabTruth":
+            lab_truth(args, tmp)
+        else:
+            shared_key(args, tmp)
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
