@@ -46,7 +46,7 @@ CREATE TABLE device_keys(kind TEXT NOT NULL, value TEXT NOT NULL, device_id INTE
 CREATE INDEX device_keys_device ON device_keys(device_id);
 CREATE TABLE hosts(scan_id TEXT NOT NULL, ip TEXT NOT NULL, device_id INTEGER NOT NULL, category TEXT,
                    vendor TEXT, model TEXT, firmware TEXT, confidence REAL, connection_form TEXT,
-                   PRIMARY KEY(scan_id, ip));
+                   matched_by TEXT NOT NULL DEFAULT 'new', PRIMARY KEY(scan_id, ip));
 CREATE INDEX hosts_device ON hosts(device_id);
 CREATE TABLE verdicts(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, ip TEXT, requirement TEXT,
                       status TEXT, reason TEXT);
@@ -322,6 +322,7 @@ int64_t Store::sighting_locked(const std::string& scan_id, const std::string& ip
     s.bind(1, ip).bind(2, scan_id).bind(3, scan_id);
     if (s.step() == SQLITE_ROW) device = s.i64(0);
   }
+  const bool fallback = device != 0;
   if (device == 0) {
     Stmt ins(db_, "INSERT INTO devices(first_seen, last_seen, last_ip) VALUES(?, ?, ?)");
     ins.bind(1, when).bind(2, when).bind(3, ip).run();
@@ -330,8 +331,9 @@ int64_t Store::sighting_locked(const std::string& scan_id, const std::string& ip
     Stmt u(db_, "UPDATE devices SET last_seen=?, last_ip=? WHERE device_id=?");
     u.bind(1, when).bind(2, ip).bind(3, device).run();
   }
-  Stmt h(db_, "INSERT INTO hosts(scan_id, ip, device_id) VALUES(?, ?, ?)");
-  h.bind(1, scan_id).bind(2, ip).bind(3, device).run();
+  // matched_by: 'ip' (the device last seen at this address), 'new', or 'key' (a stable key).
+  Stmt h(db_, "INSERT INTO hosts(scan_id, ip, device_id, matched_by) VALUES(?, ?, ?, ?)");
+  h.bind(1, scan_id).bind(2, ip).bind(3, device).bind(4, std::string(fallback ? "ip" : "new")).run();
   return device;
 }
 
@@ -351,7 +353,7 @@ void Store::add_key_locked(const std::string& scan_id, const std::string& ip, co
     return s.step() == SQLITE_ROW && s.i64(0) == 0;
   };
   auto repoint = [&](int64_t from, int64_t to) {
-    Stmt u(db_, "UPDATE hosts SET device_id=? WHERE scan_id=? AND ip=?");
+    Stmt u(db_, "UPDATE hosts SET device_id=?, matched_by='key' WHERE scan_id=? AND ip=?");
     u.bind(1, to).bind(2, scan_id).bind(3, ip).run();
     Stmt l(db_, "UPDATE devices SET last_ip=?, last_seen=coalesce((SELECT started FROM scans WHERE scan_id=?), last_seen) "
                 "WHERE device_id=?");
@@ -375,7 +377,16 @@ void Store::add_key_locked(const std::string& scan_id, const std::string& ip, co
     repoint(d, e);
     return;
   }
-  if (single_valued(kind) && !only_this_scan(d)) {
+  // A host matched to a device by its address only, whose UDN/MAC/serial differs from the one that
+  // device had: a different device now sits at the address. (A host matched by a stable key stays
+  // with its device: a positive match outweighs a second serial or MAC.)
+  std::string matched_by;
+  {
+    Stmt m(db_, "SELECT matched_by FROM hosts WHERE scan_id=? AND ip=?");
+    m.bind(1, scan_id).bind(2, ip);
+    if (m.step() == SQLITE_ROW) matched_by = m.text(0);
+  }
+  if (single_valued(kind) && matched_by == "ip" && !only_this_scan(d)) {
     Stmt s(db_, "SELECT count(*) FROM device_keys WHERE device_id=? AND kind=?");
     s.bind(1, d).bind(2, kind);
     if (s.step() == SQLITE_ROW && s.i64(0) > 0) {
@@ -384,7 +395,7 @@ void Store::add_key_locked(const std::string& scan_id, const std::string& ip, co
                     "SELECT started, started, ? FROM scans WHERE scan_id=?");
       ins.bind(1, ip).bind(2, scan_id).run();
       int64_t f = sqlite3_last_insert_rowid(db_);
-      Stmt u(db_, "UPDATE hosts SET device_id=? WHERE scan_id=? AND ip=?");
+      Stmt u(db_, "UPDATE hosts SET device_id=?, matched_by='new' WHERE scan_id=? AND ip=?");
       u.bind(1, f).bind(2, scan_id).bind(3, ip).run();
       Stmt k(db_, "INSERT OR IGNORE INTO device_keys(kind, value, device_id) VALUES(?, ?, ?)");
       k.bind(1, kind).bind(2, value).bind(3, f).run();

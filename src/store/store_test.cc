@@ -151,6 +151,20 @@ TEST(Store, DeviceIdentityFollowsStableKeysAcrossAddresses) {
   EXPECT_EQ(all->size(), 3u);
 }
 
+TEST(Store, AMatchByUdnOutweighsADifferentSerial) {
+  TempDb db;
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s);
+  Store& st = **s;
+  ingest_all(st, {start("A", "2026-11-01T00:00:00Z"),
+                  service("A", "198.18.0.21", 1900, "upnp", {{"upnp.udn", "uuid:tv"}, {"upnp.serial", "S21"}})});
+  // The TV moved; the lab (like some firmware) derives the serial it reports from the address.
+  ingest_all(st, {start("B", "2026-11-02T00:00:00Z"), service("B", "198.18.0.22", 1900, "upnp", {{"upnp.udn", "uuid:tv"}}),
+                  service("B", "198.18.0.22", 1400, "upnp", {{"upnp.serial", "S22"}})});
+  EXPECT_EQ(st.device_of("B", "198.18.0.22"), st.device_of("A", "198.18.0.21"));
+  EXPECT_EQ(st.devices({})->size(), 1u);
+}
+
 TEST(Store, SshHostKeyIdentifiesAcrossAddresses) {
   TempDb db;
   auto s = Store::open(db.path());

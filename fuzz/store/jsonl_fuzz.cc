@@ -1,0 +1,29 @@
+// fuzz_store_jsonl: a JSON Lines results file from anywhere (`mamori import`, `mamori report
+// --input`, `mamori notify --input`): parsed, rendered in every report format and language, and
+// ingested into an in-memory store that is then queried. Must never crash, leak or throw.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "store/report.h"
+#include "store/store.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace mamori::store;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  JsonlParse p = parse_jsonl(text);
+  for (const char* format : {"html", "json", "csv", "md", "nmap-xml"}) {
+    ReportOptions o;
+    o.lang = (size & 1) ? "ja" : "en";
+    (void)render_report(p.records, format, o);
+  }
+  auto st = Store::open(":memory:");
+  if (!st) return 0;
+  for (const auto& r : p.records) (void)(*st)->ingest(r);
+  auto scans = (*st)->scans();
+  (void)(*st)->devices({});
+  (void)(*st)->findings({});
+  if (scans.size() >= 2) (void)(*st)->diff(scans[0].scan_id, scans[1].scan_id);
+  for (const auto& s : scans) (void)render_report((*st)->records(s.scan_id), "html", {});
+  return 0;
+}

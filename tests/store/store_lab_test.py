@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""The store end to end: real `mamori scan`s of the emulated lab written to SQLite.
+
+History: the demo home (moved to 127.74.0.x) is scanned, then changed (the kitchen speaker is
+unplugged, the camera's telnet service is switched off, the TV moves to another address with the
+same UPnP UDN) and scanned again; `mamori diff` must name exactly those changes, and the TV must
+keep its device id. Report: `mamori report` renders the stored scan as HTML (parsed with
+html.parser, the device names present, nothing fetched) and the other formats.
+Kill: a scan is killed with SIGKILL mid-way; the database must pass integrity_check and hold the
+records the scan had flushed to its JSON Lines file.
+Import: `mamori import` of a JSONL file gives the same records as the scan wrote.
+
+Traffic goes only to 127.74.0.0/24. Exit 77 = skipped.
+Usage: store_lab_test.py CASE --mamori PATH --lab PATH --scenario PATH
+"""
+import argparse
+import html.parser
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+NET = "127.74.0"
+PORTS = "iot,1400,1401,5000,52323,8883"
+TV_UUID = "6d616d6f-7269-4c61-8004-0000000074aa"
+
+
+def scenario_text(path, changed):
+    text = open(path).read().replace("127.66.0.", NET + ".")
+    # A stable UDN for the TV, wherever it sits.
+    text = text.replace("  - name: living-room-tv\n", f"  - name: living-room-tv\n    uuid: {TV_UUID}\n")
+    if not changed:
+        return text
+    # Unplug the kitchen speaker: drop its block (up to the next device's comment line).
+    text, n = re.subn(r"  - name: kitchen-speaker\n.*?\n\n", "\n", text, flags=re.S)
+    assert n == 1, "kitchen-speaker block not found"
+    # Switch the camera's telnet off.
+    text, n = re.subn(r"      - kind: telnet\n        auth: login\n        hostname: hikvision\n"
+                      r"        credentials: \[\"root:xc3511\"\]\n", "", text)
+    assert n == 1, "camera telnet block not found"
+    # Move the TV.
+    block = text.index("  - name: living-room-tv")
+    text = text[:block] + text[block:].replace(f"address: {NET}.21", f"address: {NET}.22", 1)
+    return text
+
+
+class Lab:
+    def __init__(self, args, tmp, changed):
+        self.scenario = os.path.join(tmp, f"store-lab-{int(changed)}.yaml")
+        open(self.scenario, "w").write(scenario_text(args.scenario, changed))
+        ready = os.path.join(tmp, f"ready-{int(changed)}")
+        self.proc = subprocess.Popen([args.lab, "run", self.scenario, "--ready-file", ready],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(600):
+            if os.path.exists(ready) and os.path.getsize(ready) > 0:
+                break
+            if self.proc.poll() is not None:
+                raise SystemExit("FAIL: mamori-lab exited: " + self.proc.stderr.read()[-2000:])
+            time.sleep(0.1)
+        else:
+            self.stop()
+            raise SystemExit("FAIL: mamori-lab not ready after 60 s")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # our own child, by PID
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run(args, *argv, check=True, timeout=300, env=None):
+    p = subprocess.run([args.mamori, *argv], capture_output=True, text=True, timeout=timeout, env=env)
+    if check and p.returncode != 0:
+        raise AssertionError(f"mamori {' '.join(argv)}: exit {p.returncode}: {p.stderr[-2000:]}")
+    return p
+
+
+def scan(args, db, out):
+    run(args, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "0", "--no-progress",
+        "-o", out, "--db", db, "--vantage", "inside")
+    return [json.loads(l) for l in open(out) if l.strip()]
+
+
+def lines(text):
+    return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+
+class Checker(html.parser.HTMLParser):
+    """Collects text and every attribute that could make a browser fetch something."""
+
+    def __init__(self):
+        super().__init__()
+        self.text = []
+        self.fetching = []
+        self.tags = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag in ("script", "link", "img", "iframe", "object", "embed", "audio", "video", "source"):
+            self.fetching.append(tag)
+        for k, v in attrs:
+            if k in ("src", "href", "srcset", "action", "data", "poster", "background") and v:
+                self.fetching.append(f"{tag} {k}={v}")
+            if k == "style" and v and "url(" in v:
+                self.fetching.append(f"{tag} style={v}")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def check_html(text, names):
+    p = Checker()
+    p.feed(text)
+    p.close()
+    assert not p.fetching, f"the report would fetch: {p.fetching[:5]}"
+    assert "url(" not in text and "@import" not in text, "CSS fetch in the report"
+    assert {"html", "svg", "table"} <= p.tags, p.tags
+    body = "".join(p.text)
+    missing = [n for n in names if n not in body]
+    assert not missing, f"device names missing from the report: {missing}"
+
+
+def case_history(args, tmp):
+    db = os.path.join(tmp, "history.db")
+    lab = Lab(args, tmp, changed=False)
+    try:
+        first = scan(args, db, os.path.join(tmp, "a.jsonl"))
+    finally:
+        lab.stop()
+    lab = Lab(args, tmp, changed=True)
+    try:
+        second = scan(args, db, os.path.join(tmp, "b.jsonl"))
+    finally:
+        lab.stop()
+    scan_a, scan_b = first[0]["scan_id"], second[0]["scan_id"]
+    scans = lines(run(args, "scans", "--db", db, "--json").stdout)
+    assert [s["scan_id"] for s in scans] == [scan_a, scan_b], scans
+    assert all(s["complete"] is True for s in scans), scans
+
+    d = json.loads(run(args, "diff", "--db", db, "--json").stdout)
+    assert (d["scan_a"], d["scan_b"]) == (scan_a, scan_b), d
+    gone = {x["ip"] for x in d["gone_devices"]}
+    new = {x["ip"] for x in d["new_devices"]}
+    print("diff:", json.dumps({k: d[k] for k in d if k.endswith(("devices", "ports"))}, indent=None)[:1500])
+    assert gone == {NET + ".20"}, f"gone devices: {gone}"
+    assert new == set(), f"new devices (the TV moved but kept its UDN): {new}"
+    closed = {(x["ip"], x["port"]) for x in d["closed_ports"]}
+    assert closed == {(NET + ".10", 23)}, f"closed ports: {closed}"
+    opened = {(x["ip"], x["port"]) for x in d["opened_ports"]}
+    assert opened == set(), f"opened ports: {opened}"
+    fixed = {(x["ip"], x["check_id"], x.get("port")) for x in d["fixed_findings"]}
+    assert fixed and all(ip == NET + ".10" and port == 23 for ip, _, port in fixed), fixed
+    assert (NET + ".10", "telnet-enabled", 23) in fixed, fixed
+    assert d["new_findings"] == [], d["new_findings"]
+    # Same answer with explicit scan ids; the text form names the changes.
+    d2 = json.loads(run(args, "diff", scan_a, scan_b, "--db", db, "--json").stdout)
+    assert d2 == d
+    text = run(args, "diff", "--db", db).stdout
+    assert "gone devices: 1" in text and f"- {NET}.10:23/tcp" in text, text
+
+    # The TV: one device, seen at .21 then .22, identified by its UDN.
+    devs = lines(run(args, "devices", "--db", db, "--json").stdout)
+    tv = [x for x in devs if f"udn:uuid:{TV_UUID}" in x["keys"]]
+    assert len(tv) == 1 and tv[0]["ip"] == NET + ".22" and tv[0]["scans"] == 2, tv
+    cams = lines(run(args, "devices", "--db", db, "--json", "--category", "network_camera").stdout)
+    assert [c["ip"] for c in cams] == [NET + ".10"], cams
+    # Filters on findings.
+    fa = lines(run(args, "findings", "--db", db, "--json", "--scan", scan_a).stdout)
+    assert fa and all(f["scan_id"] == scan_a for f in fa)
+    crit = lines(run(args, "findings", "--db", db, "--json", "--scan", scan_a, "--severity", "critical").stdout)
+    assert crit and all(f["severity"] == "critical" for f in crit), crit
+    net = lines(run(args, "findings", "--db", db, "--json", "--scan", scan_a, "--network", NET + ".10/32").stdout)
+    assert net and all(f["ip"] == NET + ".10" for f in net), net
+    chk = lines(run(args, "findings", "--db", db, "--json", "--scan", scan_a, "--check", "telnet-enabled").stdout)
+    assert chk and all(f["check_id"] == "telnet-enabled" for f in chk), chk
+    p = run(args, "findings", "--db", db, "--network", "nonsense", check=False)
+    assert p.returncode == 2, p
+
+    # Reports of the first scan, from the store and from its JSONL file.
+    names = sorted({r["vendor"] for r in first if r["type"] == "device" and r.get("vendor")})
+    assert len(names) >= 5, names
+    for lang in ("en", "ja"):
+        out = os.path.join(tmp, f"report-{lang}.html")
+        run(args, "report", "--db", db, "--scan", scan_a, "--format", "html", "--lang", lang, "-o", out)
+        check_html(open(out, encoding="utf-8").read(), names)
+    ja = open(os.path.join(tmp, "report-ja.html"), encoding="utf-8").read()
+    assert "既知の初期パスワード" in ja, "Japanese finding titles missing"
+    from_file = run(args, "report", "--input", os.path.join(tmp, "a.jsonl"), "--format", "json").stdout
+    from_store = run(args, "report", "--db", db, "--scan", scan_a, "--format", "json").stdout
+    assert json.loads(from_file) == json.loads(from_store)
+    rep = json.loads(from_store)
+    assert sum(rep["summary"]["findings_by_severity"].values()) == sum(r["type"] == "finding" for r in first)
+    csv = run(args, "report", "--db", db, "--scan", scan_a, "--format", "csv").stdout.splitlines()
+    assert len(csv) == 1 + sum(r["type"] == "finding" for r in first), len(csv)
+    md = run(args, "report", "--db", db, "--format", "md").stdout
+    assert md.startswith("# Mamori report") and scan_b in md
+    xml = run(args, "report", "--db", db, "--scan", scan_a, "--format", "nmap-xml").stdout
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(xml)
+    assert root.tag == "nmaprun"
+    xml_ports = {(h.find("address").get("addr"), int(p.get("portid")), p.get("protocol"))
+                 for h in root.findall("host") for p in h.find("ports").findall("port")}
+    want = {(r["ip"], r["port"], r["proto"]) for r in first if r["type"] == "port" and r["state"] == "open"}
+    assert want <= xml_ports, sorted(want - xml_ports)[:5]
+    assert all(p.find("state").get("state") == "open"
+               for h in root.findall("host") for p in h.find("ports").findall("port"))
+
+    # Notification lists: one CSV per owner, no password anywhere.
+    owners = os.path.join(tmp, "owners.csv")
+    open(owners, "w").write(f"prefix,owner\n{NET}.0/25,Home ISP\n{NET}.10/32,Camera Team\n")
+    outdir = os.path.join(tmp, "notify")
+    run(args, "notify", "--db", db, "--scan", scan_a, "--owners", owners, "--out-dir", outdir)
+    files = sorted(os.listdir(outdir))
+    assert files == ["Camera_Team.csv", "Home_ISP.csv"], files
+    cam = open(os.path.join(outdir, "Camera_Team.csv")).read().splitlines()
+    assert cam[0] == "address,port,service,check,severity,date", cam[0]
+    assert len(cam) > 1 and all(l.startswith(NET + ".10,") for l in cam[1:]), cam
+    secrets = {r["password"] for r in first if r["type"] == "credential" and r.get("password")}
+    for f in files:
+        body = open(os.path.join(outdir, f)).read()
+        assert not any(s and s in body for s in secrets if len(s) > 2), f"password in {f}"
+        assert "password" not in body.lower(), f
+
+
+def case_kill(args, tmp):
+    db = os.path.join(tmp, "kill.db")
+    out = os.path.join(tmp, "kill.jsonl")
+    lab = Lab(args, tmp, changed=False)
+    try:
+        proc = subprocess.Popen([args.mamori, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "0",
+                                 "--no-progress", "-o", out, "--db", db],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seen = 0
+        for _ in range(1200):  # a guard against a hang, not a pass/fail criterion
+            if proc.poll() is not None:
+                break
+            if os.path.exists(db):
+                try:
+                    c = sqlite3.connect(db, timeout=5)
+                    seen = c.execute("SELECT count(*) FROM records WHERE type IN ('service','device')").fetchone()[0]
+                    ended = c.execute("SELECT count(*) FROM records WHERE type='scan' AND data LIKE '%\"end\"%'").fetchone()[0]
+                    c.close()
+                except sqlite3.OperationalError:
+                    seen, ended = 0, 0  # schema not created yet
+                if seen >= 3 and not ended:
+                    break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the scan finished before it could be killed: " + proc.stderr.read()[-500:]
+        proc.send_signal(signal.SIGKILL)  # our own child, by PID
+        proc.wait()
+    finally:
+        lab.stop()
+    c = sqlite3.connect(db)
+    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = [json.loads(r[0]) for r in c.execute("SELECT data FROM records ORDER BY id")]
+    c.close()
+    assert len(stored) >= seen
+    # Every record the scan had flushed to its JSONL file is in the store, except possibly the
+    # last one (the file is written first; the kill may fall between the two writes).
+    flushed = [json.loads(l) for l in open(out).read().splitlines() if l.strip() and l.endswith("}")]
+    missing = [r for r in flushed[:-1] if r not in stored]
+    assert not missing, f"{len(missing)} flushed records missing from the store: {missing[:3]}"
+    print(f"killed after {len(stored)} stored records ({len(flushed)} in the JSONL file)")
+    scans = lines(run(args, "scans", "--db", db, "--json").stdout)
+    assert len(scans) == 1 and scans[0]["complete"] is None, scans
+    # The killed scan's records still make a report.
+    run(args, "report", "--db", db, "--format", "html", "-o", os.path.join(tmp, "killed.html"))
+
+
+def case_import(args, tmp):
+    """Import and the default database path ($MAMORI_DB), without a lab."""
+    recs = [
+        {"type": "scan", "phase": "start", "scan_id": "IMP-1", "time": "2026-11-01T00:00:00Z", "version": "0.1.0",
+         "targets": [NET + ".0/24"], "ports": "iot"},
+        {"type": "port", "scan_id": "IMP-1", "ip": NET + ".9", "port": 80, "proto": "tcp", "state": "open"},
+        {"type": "device", "scan_id": "IMP-1", "ip": NET + ".9", "category": "router", "confidence": 0.8,
+         "vendor": "Acme<script>"},
+        {"type": "verdict", "scan_id": "IMP-1", "ip": NET + ".9", "requirement": "JEITA-AUTH", "status": "pass"},
+        {"type": "scan", "phase": "end", "scan_id": "IMP-1", "time": "2026-11-01T00:00:09Z", "version": "0.1.0",
+         "targets": [NET + ".0/24"], "ports": "iot", "complete": True,
+         "stats": {"hosts_scanned": 256, "ports_open": 1, "duration_s": 9, "packets_sent": 256}},
+    ]
+    path = os.path.join(tmp, "in.jsonl")
+    open(path, "w").write("\n".join(json.dumps(r) for r in recs) + "\nnot json\n")
+    env = dict(os.environ, MAMORI_DB=os.path.join(tmp, "env", "m.db"))
+    p = run(args, "import", path, env=env, check=False)
+    assert p.returncode == 1 and "line 6" in p.stderr, p.stderr  # the bad line is named, the rest stored
+    assert os.path.exists(env["MAMORI_DB"])
+    scans = lines(run(args, "scans", "--json", env=env).stdout)
+    assert [s["scan_id"] for s in scans] == ["IMP-1"] and scans[0]["complete"] is True, scans
+    p = run(args, "import", path, env=env, check=False)
+    assert "already in the store" in p.stderr, p.stderr
+    html_text = run(args, "report", "--format", "html", env=env).stdout
+    check_html(html_text, ["Acme<script>"])  # as text: the parser decodes the escaped name
+    assert "<script>" not in html_text
+    assert "JEITA-AUTH" in html_text
+    # A database that cannot be created is a clear error, exit 1.
+    p = run(args, "scans", "--db", os.path.join(tmp, "missing", "x.db"), check=False)
+    assert p.returncode == 1 and "no database" in p.stderr, p.stderr
+    p = run(args, "scan", "127.0.0.1", "-p", "1", "--db", "/proc/nope/x.db", "--no-progress", check=False)
+    assert p.returncode == 1 and "store" in p.stderr, (p.returncode, p.stderr)
+    p = run(args, "scan", "127.0.0.1", "-p", "1", "--no-db", "--no-progress", "--timeout", "200ms", env=env)
+    assert [s["scan_id"] for s in lines(run(args, "scans", "--json", env=env).stdout)] == ["IMP-1"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("--mamori", required=True)
+    ap.add_argument("--lab", required=True)
+    ap.add_argument("--scenario", required=True)
+    ap.add_argument("--test-db", help="the MAMORI_DB every test of this build must get from ctest")
+    args = ap.parse_args()
+    if args.test_db:
+        assert os.environ.get("MAMORI_DB") == args.test_db, f"MAMORI_DB={os.environ.get('MAMORI_DB')}"
+    cases = {"History": case_history, "Kill": case_kill, "Import": case_import}
+    with tempfile.TemporaryDirectory(prefix="mamori-store-") as tmp:
+        cases[args.case](args, tmp)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        sys.exit(1)
