@@ -99,8 +99,14 @@ std::vector<Finding> ssh_findings(const SshReport& r, const CheckCatalog& catalo
   if (r.weak.empty()) return out;
   nlohmann::json algs = nlohmann::json::array();
   for (const auto& w : r.weak) algs.push_back({{"kind", w.kind}, {"name", w.name}, {"reason", w.reason}});
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& k : r.host_keys) {
+    nlohmann::json j = {{"type", k.type}, {"fingerprint", k.fingerprint}};
+    if (k.bits > 0) j["bits"] = k.bits;
+    keys.push_back(j);
+  }
   out.push_back(make(catalog, "ssh-weak-algorithms", r.ip, r.port, "ssh",
-                     {{"server", r.ident}, {"algorithms", algs}}));
+                     {{"server", r.ident}, {"algorithms", algs}, {"host_keys", keys}}));
   return out;
 }
 

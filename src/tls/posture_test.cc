@@ -391,6 +391,7 @@ TEST(SshPosture, LegacySshdIsFlagged) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].check_id, "ssh-weak-algorithms");
   EXPECT_EQ(f[0].port, 24422);
+  EXPECT_EQ(f[0].evidence["host_keys"][0]["fingerprint"], d.fingerprint("rsa"));
 }
 
 }  // namespace

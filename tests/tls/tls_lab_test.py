@@ -2,9 +2,10 @@
 """End-to-end TLS/SSH posture: `mamori scan` against the emulated lab and real servers.
 
 LabTruth: the demo home scenario (data/lab/demo-home.yaml) moved from 127.66.0.x to 127.74.10.x,
-served by mamori-lab and scanned by `mamori scan`. Every tls-* finding of `mamori-lab truth`
-must be reported and no other tls-* finding; every TLS service of the lab gets a `tls` record;
-every line validates against spec/results.schema.json.
+served by mamori-lab and scanned by `mamori scan`. Every tls-* and ssh-weak-algorithms finding of
+`mamori-lab truth` must be reported and no other (shared-private-key likewise, from the
+scenario's shared_key names); every TLS service of the lab gets a `tls` record; every line
+validates against spec/results.schema.json.
 SharedKey: two `openssl s_server` with the same generated key on 127.74.11.1 and .2 plus one
 with its own key on .3: `shared-private-key` on .1 and .2 naming each other, not on .3.
 Traffic goes only to 127.74.10.0/24 and 127.74.11.0/24. Exit 77 = skipped.
@@ -26,8 +27,8 @@ import jsonschema
 
 LAB_NET = "127.74.10"
 SRV_NET = "127.74.11"
-TLS_CHECKS = {"tls-legacy-protocol", "tls-weak-cipher", "tls-self-signed", "tls-expired",
-              "tls-weak-key"}
+POSTURE_CHECKS = {"tls-legacy-protocol", "tls-weak-cipher", "tls-self-signed", "tls-expired",
+              "tls-weak-key", "ssh-weak-algorithms"}
 
 
 def stop(proc):
@@ -85,13 +86,13 @@ def lab_truth(args, tmp):
     finally:
         stop(proc)
     want = {(d["ip"], f["check_id"], f["port"]) for d in truth for f in d["findings"]
-            if f["check_id"] in TLS_CHECKS}
+            if f["check_id"] in POSTURE_CHECKS}
     # The lab serves TLS with OpenSSL's default suites, which include static-RSA key exchange
     # (no forward secrecy): a true tls-weak-cipher the scenario's truth does not model. Such
     # findings are checked for that one category and then set aside.
     got = set()
     for r in recs:
-        if r["type"] != "finding" or r["check_id"] not in TLS_CHECKS:
+        if r["type"] != "finding" or r["check_id"] not in POSTURE_CHECKS:
             continue
         if r["check_id"] == "tls-weak-cipher" and r["evidence"]["categories"] == ["static-rsa"]:
             assert all(s["suite"].startswith("TLS_RSA_WITH_") for s in r["evidence"]["suites"]), r
@@ -105,6 +106,18 @@ def lab_truth(args, tmp):
     assert not missing, f"missed: {sorted(missing)}"
     assert not extra, f"not in the truth: {sorted(extra)}"
     assert tls_services <= tls_records, f"no tls record for {sorted(tls_services - tls_records)}"
+    # shared-private-key: devices of the scenario with the same `shared_key` name, when two or
+    # more (the demo home has one Dahua key on one device: none expected).
+    groups = {}
+    for d in truth:
+        for s in d["services"]:
+            k = (s.get("tls_options") or {}).get("shared_key")
+            if k:
+                groups.setdefault(k, set()).add(d["ip"])
+    want_shared = {ip for ips in groups.values() if len(ips) > 1 for ip in ips}
+    got_shared = {r["ip"] for r in recs if r["type"] == "finding" and r["check_id"] == "shared-private-key"}
+    print(f"shared-private-key: expected on {sorted(want_shared)}, reported on {sorted(got_shared)}")
+    assert got_shared == want_shared
     for r in recs:
         if r["type"] == "tls":
             assert r["versions"], r
