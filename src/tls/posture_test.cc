@@ -296,6 +296,26 @@ TEST_F(BadPeers, GarbageStallHugeChain) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));  // did not hang
 }
 
+// OpenSSL 3 cannot speak SSLv3: the hand-built hello finds it (and its 3DES suite).
+TEST_F(BadPeers, Sslv3OnlyServer) {
+  auto p = peer("ssl3only", "127.74.1.7", 24433);
+  ASSERT_TRUE(p->up());
+  auto r = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.7"), 24433, "", quick()); });
+  EXPECT_EQ(version(r, "SSLv3").status, "accepted") << version(r, "SSLv3").detail;
+  EXPECT_EQ(version(r, "SSLv3").cipher, "TLS_RSA_WITH_3DES_EDE_CBC_SHA");
+  EXPECT_EQ(version(r, "TLSv1.2").status, "rejected");
+  EXPECT_EQ(r.accepted(), std::vector<std::string>{"SSLv3"});
+  EXPECT_FALSE(r.cert);  // no handshake completed: the certificate is not known
+  CheckCatalog catalog = *CheckCatalog::load(std::string(MAMORI_SOURCE_DIR) + "/data/checks");
+  auto f = tls_findings(r, "https", catalog);
+  ASSERT_TRUE(has(ids(f), "tls-legacy-protocol"));
+  ASSERT_TRUE(has(ids(f), "tls-weak-cipher"));
+  for (const auto& x : f) {
+    if (x.check_id == "tls-legacy-protocol") EXPECT_EQ(x.severity, "high");
+    if (x.check_id == "tls-weak-cipher") EXPECT_EQ(x.evidence["categories"], (nlohmann::json{"3des", "static-rsa"}));
+  }
+}
+
 TEST_F(BadPeers, SshGarbageAndStall) {
   auto g = peer("sshgarbage", "127.74.1.5", 24422);
   auto s = peer("stall", "127.74.1.6", 24422);

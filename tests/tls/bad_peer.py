@@ -8,6 +8,8 @@ bad_peer.py MODE IP PORT, MODE one of:
   hugechain  answers with a ServerHello and a Certificate message claiming 16 MiB, and streams
              up to 4 MiB of it while the client reads
   sshgarbage an SSH identification line followed by a malformed binary packet
+  ssl3only   a server that speaks only SSLv3: a ServerHello (version 3.0, 3DES suite 0x000a)
+             to an SSLv3 ClientHello that offers 0x000a, a protocol_version alert otherwise
 Serves until killed. Refuses any address outside 127.0.0.0/8 and ::1.
 """
 import ipaddress
@@ -24,6 +26,23 @@ def server_hello():
     return b"\x16\x03\x03" + struct.pack(">H", len(hs)) + hs
 
 
+def ssl3_reply(hello):
+    # ClientHello: record header (5), handshake header (4), client_version (2), random (32),
+    # session id, then the cipher suites.
+    if len(hello) < 44 or hello[0] != 0x16 or hello[5] != 1:
+        return b"\x15\x03\x00\x00\x02\x02\x46"
+    version = hello[9:11]
+    sid = hello[43]
+    at = 44 + sid
+    n = int.from_bytes(hello[at:at + 2], "big")
+    suites = {hello[i:i + 2] for i in range(at + 2, at + 2 + n, 2)}
+    if version != b"\x03\x00" or b"\x00\x0a" not in suites:
+        return b"\x15\x03\x00\x00\x02\x02\x46"  # protocol_version (or no shared suite)
+    body = b"\x03\x00" + b"s" * 32 + b"\x00" + b"\x00\x0a" + b"\x00"
+    hs = b"\x02" + struct.pack(">I", len(body))[1:] + body
+    return b"\x16\x03\x00" + struct.pack(">H", len(hs)) + hs
+
+
 def handle(mode, conn):
     try:
         conn.settimeout(30)
@@ -31,8 +50,11 @@ def handle(mode, conn):
             conn.sendall(b"SSH-2.0-Bad_1.0\r\n" + b"\x7f\xff\xff\xff\x00garbage")
             time.sleep(1)
             return
-        conn.recv(65536)
-        if mode == "garbage":
+        data = conn.recv(65536)
+        if mode == "ssl3only":
+            conn.sendall(ssl3_reply(data))
+            time.sleep(0.2)
+        elif mode == "garbage":
             conn.sendall(b"HTTP/1.0 400 Bad Request\r\nServer: junk\r\n\r\n" + bytes(range(256)))
         elif mode == "stall":
             time.sleep(30)
