@@ -48,6 +48,7 @@ CREATE TABLE hosts(scan_id TEXT NOT NULL, ip TEXT NOT NULL, device_id INTEGER NO
                    vendor TEXT, model TEXT, firmware TEXT, confidence REAL, connection_form TEXT,
                    matched_by TEXT NOT NULL DEFAULT 'new', PRIMARY KEY(scan_id, ip));
 CREATE INDEX hosts_device ON hosts(device_id);
+CREATE INDEX hosts_ip ON hosts(ip);
 CREATE TABLE verdicts(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, ip TEXT, requirement TEXT,
                       status TEXT, reason TEXT);
 CREATE TABLE credentials(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, ip TEXT, port INTEGER,
