@@ -32,5 +32,7 @@ Command add_store_commands(CLI::App& app);  // scans devices findings diff repor
 // the parsed command (nullptr with --no-db) for its RecordFanout.
 void add_result_store_options(CLI::App* cmd);
 Expected<std::unique_ptr<RecordSink>> open_result_store();
+Command add_evaluate_command(CLI::App& app);
+Command add_catalog_command(CLI::App& app);
 
 }  // namespace mamori

@@ -35,6 +35,10 @@
 #include "checks/creds/registry.h"
 #include "pipeline/audit_stage.h"
 #include "pipeline/identify_stage.h"
+#include "pipeline/judge_stage.h"
+#include "policy/catalog.h"
+#include "policy/evaluate.h"
+#include "policy/profile.h"
 #include "report/records.h"
 #include "report/writers.h"
 
@@ -57,6 +61,12 @@ struct ScanArgs {
   std::string format = "auto";
   std::string stages;
   std::string vantage;
+  std::string profile;
+  // judge stage
+  std::string connection_form = "unknown";
+  std::string manifest;
+  std::string declarations;
+  std::string standards;
   bool all_states = false;
   bool resolve_all = false;
   bool dry_run = false;
@@ -86,7 +96,7 @@ struct StageInfo {
   bool available;
 };
 constexpr StageInfo kStages[] = {
-    {"ports", true}, {"identify", true}, {"audit", true}, {"judge", false}, {"record", false}};
+    {"ports", true}, {"identify", true}, {"audit", true}, {"judge", true}, {"record", false}};
 
 const char* g_command = "scan";
 
@@ -144,6 +154,7 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
       : scan_id_(std::move(scan_id)), targets_(targets), records_(records), table_(table), reveal_(reveal) {}
   void set_identify(IdentifyStage* stage) { identify_ = stage; }
   void set_audit(AuditStage* stage) { audit_ = stage; }
+  void set_judge(JudgeStage* stage) { judge_ = stage; }
 
   // ScanObserver (sweep threads).
   void on_port(const PortObservation& p) override {
@@ -165,18 +176,24 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
     devices_.fetch_add(1, std::memory_order_relaxed);
     records_->write(device_record(scan_id_, d, name_of(d.ip)));
     if (table_ != nullptr) table_->write_device(d, services);
-    if (audit_ != nullptr) audit_->submit(d, services, name_of(d.ip));
+    if (audit_ != nullptr) {
+      audit_->submit(d, services, name_of(d.ip));
+    } else if (judge_ != nullptr) {
+      judge_->device_done(d.ip.str());
+    }
   }
   // AuditSink (audit thread).
   void on_credential(const creds::ServiceAudit& a) override {
     records_->write(credential_record(scan_id_, a, reveal_));
   }
+  void on_tls(const tls::TlsReport& r) override { records_->write(tls_record(scan_id_, r)); }
   void on_finding(const Finding& f) override {
     records_->write(finding_record(scan_id_, f));
   }
   void on_device_audited(const DeviceObservation& d, const std::vector<creds::ServiceAudit>& audits,
                          const std::vector<Finding>& findings) override {
     if (table_ != nullptr) table_->write_audit(d, audits, findings, reveal_);
+    if (judge_ != nullptr) judge_->device_done(d.ip.str());
   }
   uint64_t hosts_with_open() const { return hosts_with_open_.load(); }
   uint64_t devices() const { return devices_.load(); }
@@ -192,6 +209,7 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   TableWriter* table_;
   IdentifyStage* identify_ = nullptr;
   AuditStage* audit_ = nullptr;
+  JudgeStage* judge_ = nullptr;
   bool reveal_ = false;
   std::atomic<uint64_t> hosts_with_open_{0};
   std::atomic<uint64_t> devices_{0};
@@ -283,6 +301,57 @@ Expected<Classifier> make_classifier() {
   return Classifier([cat = std::move(*catalog)](Ip ip, std::vector<ServiceObservation>& services) {
     return ident::classify(cat, ip, services);
   });
+}
+
+// What the judge stage needs, loaded and checked before anything is sent.
+struct JudgeSetup {
+  policy::PolicyCatalog policy;
+  CheckCatalog checks;
+  std::optional<policy::Manifest> manifest;
+  std::optional<policy::Declarations> declarations;
+  policy::EvalOptions options;
+};
+
+Expected<JudgeSetup> make_judge_setup(const ScanArgs& a, bool audit_on) {
+  JudgeSetup s;
+  const auto& forms = policy::connection_forms();
+  if (std::find(forms.begin(), forms.end(), a.connection_form) == forms.end()) {
+    return make_error("invalid connection form '" + a.connection_form +
+                      "': expected direct, nat_unreachable, port_forwarded or unknown");
+  }
+  auto pol = policy::PolicyCatalog::load(data_dir() + "/policy");
+  if (!pol) return pol.error();
+  auto checks = CheckCatalog::load(data_dir() + "/checks");
+  if (!checks) return checks.error();
+  for (const auto& problem : pol->lint(*checks)) {
+    std::fprintf(stderr, "mamori: warning: policy catalog: %s\n", problem.c_str());
+  }
+  s.policy = std::move(*pol);
+  s.checks = std::move(*checks);
+  if (!a.manifest.empty()) {
+    auto m = policy::Manifest::load(a.manifest);
+    if (!m) return make_error("--manifest: " + m.error().message);
+    s.manifest = std::move(*m);
+  }
+  if (!a.declarations.empty()) {
+    auto d = policy::Declarations::load(a.declarations);
+    if (!d) return make_error("--declarations: " + d.error().message);
+    s.declarations = std::move(*d);
+  }
+  for (const std::string& t : split_target_tokens(a.standards)) {
+    bool known = false;
+    for (const auto& st : s.policy.standards()) known = known || st.id == t;
+    if (!known) {
+      std::string list;
+      for (const auto& st : s.policy.standards()) list += (list.empty() ? "" : ", ") + st.id;
+      return make_error("unknown standard '" + t + "' (catalogs: " + list + ")");
+    }
+    s.options.standards.insert(t);
+  }
+  s.options.connection_form = a.connection_form;
+  s.options.audit_ran = audit_on;
+  s.options.posture_ran = audit_on;
+  return s;
 }
 
 // What the audit stage needs, loaded and checked before anything is sent.
@@ -501,8 +570,20 @@ int run_scan(ScanArgs& a) {
   const bool identify_on = std::find(stages->begin(), stages->end(), "identify") != stages->end();
   const bool sweep_on = std::find(stages->begin(), stages->end(), "ports") != stages->end();
   const bool audit_on = std::find(stages->begin(), stages->end(), "audit") != stages->end();
+  const bool judge_on = std::find(stages->begin(), stages->end(), "judge") != stages->end();
   if (audit_on && !identify_on) {
     return usage_error("the audit stage needs the identify stage (or use `mamori creds URL...`)");
+  }
+  if (judge_on && !identify_on) {
+    return usage_error("the judge stage needs the identify stage (it judges identified devices)");
+  }
+  std::optional<JudgeSetup> judge_setup;
+  if (judge_on) {
+    auto setup = make_judge_setup(a, audit_on);
+    if (!setup) return usage_error(setup.error().message);
+    judge_setup = std::move(*setup);
+    judge_setup->options.manifest = judge_setup->manifest ? &*judge_setup->manifest : nullptr;
+    judge_setup->options.declarations = judge_setup->declarations ? &*judge_setup->declarations : nullptr;
   }
   std::optional<AuditSetup> audit_setup;
   if (audit_on) {
@@ -544,6 +625,12 @@ int run_scan(ScanArgs& a) {
   // Every record goes to each sink: the JSON Lines output, and the store when there is one.
   RecordFanout records;
   records.add(jsonl.get());
+  auto store = open_result_store();  // the SQLite store (--db, $MAMORI_DB, ...) unless --no-db
+  if (!store) {
+    std::fprintf(stderr, "mamori scan: store: %s\n", store.error().message.c_str());
+    return kExitFailure;
+  }
+  records.add(store->get());
   std::unique_ptr<TableWriter> table;
   if (table_out) table = std::make_unique<TableWriter>(stdout, &*catalog, &targets.names);
 
@@ -564,7 +651,20 @@ int run_scan(ScanArgs& a) {
   sopt.threads = a.threads;
   sopt.report_all_states = a.all_states;
 
-  ScanOutput out(scan_id, targets, &records, table.get(), a.reveal_secrets);
+  // The judge sits between the stages and the outputs: it holds each device's findings until
+  // the device is complete, then writes them re-scored with the device's verdicts.
+  std::optional<JudgeStage> judge;
+  if (judge_setup) judge.emplace(records, judge_setup->policy, judge_setup->checks, judge_setup->options);
+  ScanOutput out(scan_id, targets, judge ? static_cast<RecordSink*>(&*judge) : &records, table.get(),
+                 a.reveal_secrets);
+  if (judge) {
+    out.set_judge(&*judge);
+    if (table) {
+      judge->on_judged = [t = table.get()](const std::string& ip, const policy::Judgement& j) {
+        t->write_verdicts(ip, j.findings, j.verdicts);
+      };
+    }
+  }
   const auto t0 = std::chrono::steady_clock::now();
   bool complete = true;
   uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0, services = 0;
@@ -651,6 +751,8 @@ int run_scan(ScanArgs& a) {
     }
     complete = complete && !signals.interrupted();
   }
+  // Devices that never completed (an interrupt): their findings still go out, without verdicts.
+  if (judge) judge->flush_incomplete();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!records.empty()) {
     ScanEndInfo end;
@@ -764,6 +866,12 @@ int run_url_audit(ScanArgs& a) {
   // Every record goes to each sink: the JSON Lines output, and the store when there is one.
   RecordFanout records;
   records.add(jsonl.get());
+  auto store = open_result_store();  // the SQLite store (--db, $MAMORI_DB, ...) unless --no-db
+  if (!store) {
+    std::fprintf(stderr, "mamori creds: store: %s\n", store.error().message.c_str());
+    return kExitFailure;
+  }
+  records.add(store->get());
   std::unique_ptr<TableWriter> table;
   if (table_out) table = std::make_unique<TableWriter>(stdout, nullptr, &all.names);
 
@@ -898,6 +1006,23 @@ void add_audit_options(CLI::App* cmd, ScanArgs* a) {
 
 }  // namespace
 
+// Applies --profile: the profile's values for every option not given on the command line.
+int apply_profile(ScanArgs& a, const CLI::App& cmd) {
+  if (a.profile.empty()) return 0;
+  auto p = policy::load_profile(data_dir() + "/profiles", a.profile);
+  if (!p) return usage_error(p.error().message);
+  auto unset = [&](const char* opt) { return cmd.count(opt) == 0; };
+  if (!p->ports.empty() && unset("--ports")) a.ports = p->ports;
+  if (!p->stages.empty() && unset("--stages")) a.stages = p->stages;
+  if (!p->standards.empty() && unset("--standards")) a.standards = p->standards;
+  if (!p->connection_form.empty() && unset("--connection-form")) a.connection_form = p->connection_form;
+  if (p->max_attempts && unset("--max-attempts")) {
+    a.max_attempts = *p->max_attempts;
+    a.max_attempts_device = std::max(a.max_attempts_device, a.max_attempts);
+  }
+  return 0;
+}
+
 Command add_scan_command(CLI::App& app) {
   auto a = std::make_shared<ScanArgs>();
   auto* cmd = app.add_subcommand("scan", "Scan targets: sweep TCP ports, identify services and devices (later: audit, judge, record)");
@@ -922,9 +1047,27 @@ Command add_scan_command(CLI::App& app) {
   cmd->add_option("-o,--output", a->output, "Write JSON Lines results to this file");
   cmd->add_option("--format", a->format, "Standard output: auto (table on a terminal, else jsonl), jsonl, table")
       ->capture_default_str();
+  add_result_store_options(cmd);  // --db PATH, --no-db
   cmd->add_option("--stages", a->stages,
                   "Stages to run: ports (sweep), identify, audit, judge, record (default: all available)");
   cmd->add_option("--vantage", a->vantage, "Where this scan runs from: inside, outside or a name");
+  cmd->add_option("--profile", a->profile,
+                  "A purpose's defaults from data/profiles: lan-audit (the default), notice (NOTICE-style "
+                  "survey), pre-shipment (a maker's unit: all ports); options given here win");
+  const char* jg = "Judge stage (policy engine: data/policy/)";
+  cmd->add_option("--connection-form", a->connection_form,
+                  "How the scanned devices are connected, where not determined: direct, nat_unreachable, "
+                  "port_forwarded, unknown (steers severities: data/policy/risk.yaml)")
+      ->capture_default_str()->group(jg);
+  cmd->add_option("--manifest", a->manifest,
+                  "A maker's per-model manifest (YAML: `ports: [80/tcp, 1900/udp]`): any other open port is "
+                  "unneeded-port-open")->group(jg);
+  cmd->add_option("--declarations", a->declarations,
+                  "A maker's declarations (YAML: vulnerability_contact, support_period, update_mechanism): "
+                  "documentation requirements become `declared`")->group(jg);
+  cmd->add_option("--standards", a->standards,
+                  "Judge only these standards (JEITA, EN303645, JCSTAR, JPGL2016, PSTI, NISTIR8259A, CRA; "
+                  "default: all)")->group(jg);
   cmd->add_option("--probe-timeout", a->probe_timeout,
                   "identify: deadline per connect and per read of a probe")->capture_default_str();
   cmd->add_option("--banner-wait", a->banner_wait,
@@ -936,7 +1079,10 @@ Command add_scan_command(CLI::App& app) {
   cmd->add_flag("--dry-run", a->dry_run, "Print the probes in order (ip:port) without sending anything");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");
   add_audit_options(cmd, a.get());
-  return {cmd, [a]() { return run_scan(*a); }};
+  return {cmd, [a, cmd]() {
+            if (int rc = apply_profile(*a, *cmd); rc != 0) return rc;
+            return run_scan(*a);
+          }};
 }
 
 Command add_creds_command(CLI::App& app) {
@@ -957,6 +1103,7 @@ Command add_creds_command(CLI::App& app) {
   cmd->add_option("--timeout", a->timeout, "Sweep: per connection attempt")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "Write JSON Lines results to this file");
   cmd->add_option("--format", a->format, "Standard output: auto, jsonl, table")->capture_default_str();
+  add_result_store_options(cmd);  // --db PATH, --no-db
   cmd->add_option("--vantage", a->vantage, "Where this audit runs from: inside, outside or a name");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");
   add_audit_options(cmd, a.get());

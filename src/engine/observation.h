@@ -48,6 +48,7 @@ struct HostObservation {
 //   coap.resources    wsd.types  wsd.scopes    mdns.services   pjl.id (printer model)
 //   rtsp.realm   tls.subject (leaf certificate subject)   telnet.negotiation  telnet.prompt
 //   ftp.feat  mqtt.protocol  snmp.version  snmp.community  upnp.igd_control  upnp.igd_port
+//   udp.request_bytes  udp.requests  udp.reply_bytes (sizes of a UDP exchange: amplification)
 // Keys are persistent: rules and stores refer to them; add new ones, never change a meaning.
 // (The audit stage's credential records carry their own evidence: ssh host key SHA-256 as 64
 // hex digits over the key blob, its type, the offered auth methods, the RTSP path that worked.)

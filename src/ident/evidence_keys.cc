@@ -11,7 +11,7 @@ constexpr KeyScope H = KeyScope::host;
 constexpr KeyMatch A = KeyMatch::search;
 constexpr KeyMatch W = KeyMatch::whole;
 
-constexpr std::array<EvidenceKey, 45> kKeys{{
+constexpr std::array<EvidenceKey, 48> kKeys{{
     {"port", S, W, "TCP/UDP port number in decimal, e.g. 554"},
     {"service", S, W, "service name the probes gave (lower case: http, rtsp, ssh, ...)"},
     {"proto", S, W, "tcp or udp"},
@@ -57,6 +57,9 @@ constexpr std::array<EvidenceKey, 45> kKeys{{
     {"snmp.community", F, W, "community the SNMP identification probe used (public)"},
     {"upnp.igd_control", F, A, "control URL of an Internet Gateway Device's WANIPConnection service"},
     {"upnp.igd_port", F, W, "TCP port of that control URL"},
+    {"udp.request_bytes", F, W, "bytes of the UDP identification request (one datagram)"},
+    {"udp.requests", F, W, "how many times the UDP request was sent (1, or 2 after a retransmission)"},
+    {"udp.reply_bytes", F, W, "bytes of every UDP reply taken for the accepted answer"},
 }};
 
 }  // namespace

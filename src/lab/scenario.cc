@@ -311,7 +311,8 @@ Service parse_service(const Reader& r, const YAML::Node& n, const std::string& p
 }
 
 Device parse_device(const Reader& r, const YAML::Node& n, const std::string& path) {
-  r.only_fields(n, path, {"name", "address", "category", "vendor", "model", "firmware", "serial", "uuid", "services"});
+  r.only_fields(n, path, {"name", "address", "category", "vendor", "model", "firmware", "serial", "uuid", "services",
+                          "verdicts"});
   Device d;
   d.line = n.Mark().line + 1;
   if (n["name"]) d.name = r.str(n["name"], path + ".name");
@@ -328,6 +329,18 @@ Device parse_device(const Reader& r, const YAML::Node& n, const std::string& pat
                           {"serial", &d.serial}, {"uuid", &d.uuid}}) {
     if (n[key]) *out = r.str(n[key], path + "." + key);
     if (out->size() > 256) r.fail(n[key], path + "." + key, "longer than 256 characters");
+  }
+  if (const auto& v = n["verdicts"]) {
+    if (!v.IsMap()) r.fail(v, path + ".verdicts", "expected a mapping of requirement id to verdict");
+    for (const auto& kv : v) {
+      const std::string req = kv.first.Scalar();
+      const std::string st = r.str(kv.second, path + ".verdicts." + req);
+      static const std::set<std::string> kStatus = {"pass", "fail", "not_verifiable", "not_applicable", "declared"};
+      if (!kStatus.count(st)) {
+        r.fail(kv.second, path + ".verdicts." + req, st + " is not pass, fail, not_verifiable, not_applicable or declared");
+      }
+      d.verdicts[req] = st;
+    }
   }
   if (!n["services"]) r.fail(n, path + ".services", "missing");
   const auto& svcs = n["services"];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,9 @@ struct Device {
   std::string category;
   std::string vendor, model, firmware, serial, uuid;
   std::vector<Service> services;
+  // The verdicts a correct assessment gives (requirement id -> pass, fail, not_verifiable,
+  // not_applicable, declared), for the requirements the scenario's author chose to pin.
+  std::map<std::string, std::string> verdicts;
   int line = 0;
 };
 

@@ -99,6 +99,7 @@ nlohmann::json device_truth(const Scenario& sc, const Device& d) {
   }
   dev["services"] = std::move(services);
   dev["findings"] = std::move(findings);
+  if (!d.verdicts.empty()) dev["verdicts"] = d.verdicts;
   return dev;
 }
 

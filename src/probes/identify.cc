@@ -198,6 +198,7 @@ Task<std::optional<ServiceObservation>> exchange_udp(const UdpProbe& probe, cons
   const auto end = start + wait.total;
   auto resend_at = wait.retransmit < wait.total ? start + wait.retransmit : end;
   bool resent = resend_at >= end;
+  unsigned requests = 1;
   std::vector<std::string> replies;
   std::optional<ServiceObservation> accepted;
   std::string buf(kMaxUdpDatagram, '\0');
@@ -213,6 +214,7 @@ Task<std::optional<ServiceObservation>> exchange_udp(const UdpProbe& probe, cons
       deadline = end;
       if (replies.empty()) {
         if (auto [sec, n] = co_await sock.async_send(asio::buffer(request), kTuple); sec) break;
+        ++requests;
       }
       continue;
     }
@@ -224,6 +226,14 @@ Task<std::optional<ServiceObservation>> exchange_udp(const UdpProbe& probe, cons
       deadline = std::min(end, std::chrono::steady_clock::now() + kUdpLinger);
       resent = true;
     }
+  }
+  if (accepted) {
+    // Bytes in versus bytes out: the policy engine judges reflection/amplification (要点9).
+    size_t reply_bytes = 0;
+    for (const auto& r : replies) reply_bytes += r.size();
+    accepted->fields["udp.request_bytes"] = std::to_string(request.size());
+    accepted->fields["udp.requests"] = std::to_string(requests);
+    accepted->fields["udp.reply_bytes"] = std::to_string(reply_bytes);
   }
   co_return accepted;
 }

@@ -99,6 +99,36 @@ void TableWriter::write_audit(const DeviceObservation& device,
   std::fflush(out_);
 }
 
+void TableWriter::write_verdicts(const std::string& ip, const std::vector<nlohmann::json>& findings,
+                                 const std::vector<nlohmann::json>& verdicts) {
+  if (verdicts.empty()) return;
+  std::map<std::string, int> counts;
+  std::string jeita;
+  for (const auto& v : verdicts) {
+    const std::string st = v.value("status", "");
+    ++counts[st];
+    const std::string req = v.value("requirement", "");
+    if (req.rfind("JEITA-", 0) == 0) {
+      jeita += fmt::format("    {:<24} {}\n", req.substr(6), st == "not_verifiable" ? "not verifiable" : st);
+    }
+  }
+  std::string out = fmt::format("{}  verdicts ({} requirements):", ip, verdicts.size());
+  for (const char* st : {"fail", "pass", "declared", "not_verifiable", "not_applicable"}) {
+    if (counts[st] > 0) out += fmt::format(" {} {},", counts[st], st);
+  }
+  out.back() = '\n';
+  for (const auto& f : findings) {
+    if (f.value("severity", "") == f.value("base_severity", "")) continue;
+    out += fmt::format("  {} {} -> {} ({})\n", f.value("check_id", ""), f.value("base_severity", ""),
+                       f.value("severity", ""), f.value("severity_reason", ""));
+  }
+  if (!jeita.empty()) out += "  the JEITA measures:\n" + jeita;
+  out += "\n";
+  std::lock_guard lock(mu_);
+  std::fputs(out.c_str(), out_);
+  std::fflush(out_);
+}
+
 void TableWriter::write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete) {
   std::lock_guard lock(mu_);
   std::fprintf(out_, "%s: %llu host(s) with open ports, %llu open port(s) in %.2f s\n",

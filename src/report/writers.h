@@ -63,6 +63,9 @@ class TableWriter {
   // A device's credential audit and findings (secrets already redacted unless `reveal`).
   void write_audit(const DeviceObservation& device, const std::vector<creds::ServiceAudit>& audits,
                    const std::vector<Finding>& findings, bool reveal);
+  // A device's verdicts (judge stage): counts by status, re-scored findings, the JEITA measures.
+  void write_verdicts(const std::string& ip, const std::vector<nlohmann::json>& findings,
+                      const std::vector<nlohmann::json>& verdicts);
   void write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete);
 
  private:

@@ -104,6 +104,32 @@ class Usage(unittest.TestCase):
         self.expect_usage(["127.0.0.1", "--format", "xml"], "'xml'")
         self.expect_usage(["2001:db8::/64"], "more than")
 
+    def test_judge_options_are_checked_before_scanning(self):
+        self.expect_usage(["127.0.0.1", "--connection-form", "wifi"], "'wifi'")
+        self.expect_usage(["127.0.0.1", "--standards", "EN303645,ISO9999"], "'ISO9999'")
+        self.expect_usage(["127.0.0.1", "--manifest", "/nonexistent/model.yaml"], "/nonexistent/model.yaml")
+        path = f"/tmp/mamori-cli-manifest-{os.getpid()}.yaml"
+        with open(path, "w") as f:
+            f.write("ports: [80/tcp, 99999]\n")
+        try:
+            self.expect_usage(["127.0.0.1", "--manifest", path], "'99999'")
+        finally:
+            os.unlink(path)
+        self.expect_usage(["127.0.0.1", "--stages", "ports,judge"], "judge stage needs the identify stage")
+
+    def test_profiles_set_defaults_that_options_override(self):
+        self.expect_usage(["127.0.0.1", "--profile", "everything"], "'everything'")
+        r = run("scan", "127.0.0.1", "--profile", "notice", "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ports = {int(l.rsplit(":", 1)[1]) for l in r.stdout.split()}
+        self.assertIn(2323, ports)
+        self.assertIn(7547, ports)
+        self.assertNotIn(554, ports)  # the survey's ports, not the iot set
+        r = run("scan", "127.0.0.1", "--profile", "notice", "-p", "80", "--dry-run")
+        self.assertEqual(r.stdout.split(), ["127.0.0.1:80"])
+        r = run("scan", "127.0.0.1", "--profile", "pre-shipment", "--dry-run")
+        self.assertEqual(len(r.stdout.split()), 65535)
+
     def test_target_file_errors_name_file_and_line(self):
         path = f"/tmp/mamori-cli-test-{os.getpid()}.txt"
         with open(path, "w") as f:
@@ -122,6 +148,61 @@ class Usage(unittest.TestCase):
         self.assertEqual(run("frobnicate").returncode, 2)
         self.assertEqual(run("scan", "--help").returncode, 0)
         self.assertIn("--rate", run("scan", "--help").stdout)
+
+
+class Catalog(unittest.TestCase):
+    """`mamori catalog` and `mamori evaluate` on the shipped catalog."""
+
+    def test_lint_list_show(self):
+        r = run("catalog", "lint")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("catalog OK", r.stdout)
+        r = run("catalog", "list", "--standard", "JCSTAR")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("JCSTAR-S1.1-02", r.stdout)
+        self.assertIn("(not confirmed)", r.stdout)
+        self.assertNotIn("EN303645-5.1-1", r.stdout)
+        r = run("catalog", "show", "EN303645-5.1-1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("default-credential", r.stdout)
+        self.assertIn("初期パスワード", r.stdout)
+        self.assertEqual(run("catalog", "show", "risk").returncode, 0)
+        r = run("catalog", "show", "no-such-thing")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'no-such-thing'", r.stderr)
+
+    def test_evaluate_rejudges_stored_records(self):
+        recs = [
+            {"type": "scan", "scan_id": "s1", "phase": "start", "time": "2026-11-26T00:00:00Z", "version": "x",
+             "targets": ["198.18.0.5"], "ports": "23", "stages": ["ports", "identify", "audit", "judge"]},
+            {"type": "service", "scan_id": "s1", "ip": "198.18.0.5", "port": 23, "proto": "tcp", "service": "telnet"},
+            {"type": "device", "scan_id": "s1", "ip": "198.18.0.5", "category": "network_camera", "confidence": 0.9},
+            {"type": "credential", "scan_id": "s1", "ip": "198.18.0.5", "port": 23, "service": "telnet",
+             "outcome": "accepted", "attempts": 3},
+            {"type": "finding", "scan_id": "s1", "ip": "198.18.0.5", "port": 23, "service": "telnet",
+             "check_id": "default-credential", "severity": "low", "cia": ["C"], "requirements": [], "evidence": {}},
+            {"type": "verdict", "scan_id": "s1", "ip": "198.18.0.5", "requirement": "EN303645-5.1-1", "status": "pass"},
+        ]
+        path = f"/tmp/mamori-cli-eval-{os.getpid()}.jsonl"
+        with open(path, "w") as f:
+            f.write("\n".join(json.dumps(r) for r in recs) + "\nnot json\n")
+        try:
+            r = run("evaluate", path, "--connection-form", "port_forwarded")
+        finally:
+            os.unlink(path)
+        self.assertEqual(r.returncode, 1, "a line that is not a record is reported")
+        self.assertIn(":7: not a results record", r.stderr)
+        out = records(r.stdout)
+        validate(out)
+        verdicts = {v["requirement"]: v for v in out if v["type"] == "verdict"}
+        self.assertEqual(verdicts["EN303645-5.1-1"]["status"], "fail", "the stale pass is re-judged")
+        self.assertEqual(verdicts["EN303645-5.6-1"]["status"], "fail", "telnet is unneeded on a camera")
+        checks = {f["check_id"]: f for f in out if f["type"] == "finding"}
+        self.assertEqual(checks["default-credential"]["severity"], "critical")
+        self.assertEqual(checks["default-credential"]["base_severity"], "high")
+        self.assertIn("unneeded-port-open", checks)
+        dev = [d for d in out if d["type"] == "device"][0]
+        self.assertEqual(dev["connection_form"], "port_forwarded")
 
 
 class Scan(unittest.TestCase):

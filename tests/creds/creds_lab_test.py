@@ -113,6 +113,52 @@ def accepted_is_real(truth, rec):
     return False
 
 
+def check_verdicts(args, lab, recs, tmp, scan_file):
+    """The judge stage: every device gets one verdict per requirement of the catalog, each pinned
+    verdict of the scenario (`verdicts:` in the lab file) is met, no `pass` rests on a finding,
+    and `mamori evaluate` re-judges the stored results to the same verdicts."""
+    verdicts = {}
+    for r in recs:
+        if r["type"] == "verdict":
+            verdicts.setdefault(r["ip"], {})[r["requirement"]] = r
+    devices = {r["ip"] for r in recs if r["type"] == "device"}
+    assert devices and devices == set(verdicts), (devices, set(verdicts))
+    counts = {len(v) for v in verdicts.values()}
+    assert len(counts) == 1 and counts.pop() > 100, "every device is judged on the whole catalog"
+    pinned = 0
+    wrong = []
+    for d in lab.truth:
+        for req, want in d.get("verdicts", {}).items():
+            pinned += 1
+            got = verdicts.get(d["ip"], {}).get(req)
+            if got is None or got["status"] != want:
+                wrong.append(f"{d['name']} {req}: want {want}, got "
+                             f"{got['status'] + ' (' + got.get('reason', '') + ')' if got else 'nothing'}")
+    print(f"verdicts: {sum(len(v) for v in verdicts.values())} for {len(verdicts)} devices; "
+          f"{pinned} pinned by the scenario, {len(wrong)} wrong")
+    assert pinned >= 20, "the demo scenario pins verdicts for its devices"
+    assert not wrong, "\n".join(wrong)
+    findings = {}
+    for r in recs:
+        if r["type"] == "finding":
+            findings.setdefault(r["ip"], set()).add(r["check_id"])
+            assert "severity_reason" in r and "base_severity" in r, r
+    for ip, vs in verdicts.items():
+        for req, v in vs.items():
+            if v["status"] == "pass":
+                assert not v.get("findings"), v
+            if v["status"] == "fail":
+                assert set(v["findings"]) <= findings.get(ip, set()), v
+    # Re-judging the stored scan gives the same verdicts.
+    p = subprocess.run([args.mamori, "evaluate", scan_file], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    again = records(p.stdout)
+    validate(args, again)
+    re = {(r["ip"], r["requirement"]): r["status"] for r in again if r["type"] == "verdict"}
+    orig = {(ip, q): v["status"] for ip, vs in verdicts.items() for q, v in vs.items()}
+    assert re == orig, sorted(set(re.items()) ^ set(orig.items()))[:10]
+
+
 def case_lab_truth(args, lab, tmp):
     out = os.path.join(tmp, "scan.jsonl")
     p = subprocess.run([args.mamori, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "0",
@@ -139,6 +185,8 @@ def case_lab_truth(args, lab, tmp):
     assert not extra, f"findings the lab truth does not have: {extra}"
     end = [r for r in recs if r["type"] == "scan" and r["phase"] == "end"][0]
     assert end["complete"] is True and end["stats"]["login_attempts"] > 0, end
+    check_verdicts(args, lab, recs, tmp, out)
+
     # Caps: no service more than the default 30, no device more than 100.
     per_dev = {}
     for r in creds:

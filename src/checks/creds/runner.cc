@@ -132,6 +132,7 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
   bool stop = false;
   std::optional<std::pair<Credential, AttemptResult>> hit;
   std::string stop_outcome;  // lockout_suspected / skipped
+  bool not_offered = false;  // the checker said the service offers no password login
   std::string stop_detail;
   unsigned rejected = 0;
   unsigned consecutive_errors = 0;
@@ -203,6 +204,7 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
           stop = true;
           stop_outcome = "skipped";
           stop_detail = res.detail.empty() ? "login method not offered" : res.detail;
+          not_offered = true;
           break;
         case Outcome::error:
           last_error = res.detail;
@@ -279,6 +281,8 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
   if (!stop_outcome.empty()) {
     a.outcome = stop_outcome;
     a.detail = stop_detail;
+    // The policy engine tells "no password login here" from "could not conclude".
+    if (not_offered) a.evidence["skip"] = "login-not-offered";
     co_return a;
   }
   if (rejected == 0) {

@@ -168,6 +168,8 @@ TEST_F(Fixture, UnsupportedMethodSkipsTheService) {
   EXPECT_EQ(a.outcome, "skipped");
   EXPECT_EQ(a.detail, "publickey only");
   EXPECT_EQ(c.tried.size(), 1u);
+  // The policy engine must tell "no password login here" from "could not conclude".
+  EXPECT_EQ(a.evidence["skip"], "login-not-offered");
 }
 
 TEST_F(Fixture, OpenServiceNeedsNoPasswords) {
@@ -187,6 +189,7 @@ TEST_F(Fixture, ErrorsAreRetriedOnceThenTheServiceIsSkipped) {
   c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::error, "timed out", {}}; };
   auto a = run(c, catalog(20));
   EXPECT_EQ(a.outcome, "skipped");
+  EXPECT_EQ(a.evidence.count("skip"), 0u);  // inconclusive, not "no login"
   EXPECT_EQ(c.tried.size(), 3u);
 }
 
