@@ -217,7 +217,9 @@ Expected<std::string> read_file(const std::string& path) {
 }
 
 // The records of one scan: from --input (a JSONL file) or the store (--scan, default latest).
-Expected<std::vector<json>> scan_records(const StoreArgs& a, const char* cmd) {
+// `trend`, when given and reading the store: findings per scan up to that one (the last 12).
+Expected<std::vector<json>> scan_records(const StoreArgs& a, const char* cmd,
+                                         std::vector<std::pair<std::string, int64_t>>* trend = nullptr) {
   if (!a.input.empty()) {
     auto text = read_file(a.input);
     if (!text) return text.error();
@@ -234,6 +236,13 @@ Expected<std::vector<json>> scan_records(const StoreArgs& a, const char* cmd) {
     scan = *l;
   }
   if (!(*st)->has_scan(scan)) return make_error("no scan '" + scan + "' in the store (see: mamori scans)");
+  if (trend) {
+    for (const auto& s : (*st)->scans()) {
+      trend->emplace_back(s.started.empty() ? s.scan_id : s.started, s.findings);
+      if (s.scan_id == scan) break;
+    }
+    if (trend->size() > 12) trend->erase(trend->begin(), trend->end() - 12);
+  }
   return (*st)->records(scan);
 }
 
@@ -255,9 +264,9 @@ int run_report(const StoreArgs& a) {
   }
   if (a.lang != "en" && a.lang != "ja") return fail("report", "invalid --lang '" + a.lang + "': expected en or ja", kExitUsage);
   if (!a.input.empty() && !a.filter.scan_id.empty()) return fail("report", "give --scan or --input, not both", kExitUsage);
-  auto recs = scan_records(a, "report");
-  if (!recs) return fail("report", recs.error().message);
   store::ReportOptions o;
+  auto recs = scan_records(a, "report", &o.trend);
+  if (!recs) return fail("report", recs.error().message);
   o.lang = a.lang;
   if (auto cat = CheckCatalog::load(data_dir() + "/checks")) {
     for (const auto& [id, c] : cat->all()) o.titles[id] = {c.title, c.title_ja};

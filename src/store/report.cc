@@ -87,7 +87,7 @@ struct Texts {
       *devices, *open_ports, *services, *findings, *by_severity, *by_category, *device, *identity,
       *category, *vendor, *model, *firmware, *connection, *port, *service, *product, *check, *severity,
       *evidence, *verdicts, *requirement, *status, *reason, *credentials, *outcome, *none, *caveat,
-      *unknown;
+      *unknown, *trend;
 };
 const Texts kEn{"Mamori report", "Scan", "Started", "Ended", "Vantage", "Targets", "complete",
                 "incomplete (interrupted or still running)", "Summary", "Devices", "Open ports", "Services",
@@ -97,7 +97,7 @@ const Texts kEn{"Mamori report", "Scan", "Started", "Ended", "Vantage", "Targets
                 "Credential audit", "Outcome", "none",
                 "What this report shows was observed from the network at the time of the scan; it does not "
                 "prove the absence of weaknesses Mamori does not test.",
-                "unknown"};
+                "unknown", "Findings per scan (trend)"};
 const Texts kJa{"Mamori 診断レポート", "スキャン", "開始", "終了", "観測地点", "対象", "完了",
                 "未完了（中断または実行中）", "概要", "機器", "開いているポート", "サービス", "検出事項",
                 "重大度別の検出事項", "機器カテゴリ別の検出事項", "機器", "識別情報", "カテゴリ", "ベンダー",
@@ -105,7 +105,7 @@ const Texts kJa{"Mamori 診断レポート", "スキャン", "開始", "終了",
                 "根拠", "要件の判定", "要件", "判定", "理由", "認証情報の監査", "結果", "なし",
                 "このレポートはスキャン時点でネットワークから観測できた内容を示すものであり、Mamori が検査しない"
                 "弱点が存在しないことを保証するものではありません。",
-                "不明"};
+                "不明", "スキャンごとの検出事項（推移）"};
 const char* severity_label(const std::string& s, bool ja) {
   if (!ja) return nullptr;
   static const std::map<std::string, const char*> m{
@@ -250,6 +250,11 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
   h += "<div class=\"charts\">";
   h += fmt::format("<figure><figcaption>{}</figcaption>{}</figure>", esc(t.by_severity), svg_bars(sev_bars, t.by_severity));
   h += fmt::format("<figure><figcaption>{}</figcaption>{}</figure>", esc(t.by_category), svg_bars(cat_bars, t.by_category));
+  if (o.trend.size() >= 2) {
+    std::vector<std::pair<std::string, int>> trend;
+    for (const auto& [label, n] : o.trend) trend.emplace_back(label, static_cast<int>(n));
+    h += fmt::format("<figure><figcaption>{}</figcaption>{}</figure>", esc(t.trend), svg_bars(trend, t.trend));
+  }
   h += "</div>\n";
 
   h += fmt::format("<h2>{}</h2>\n", esc(t.devices));

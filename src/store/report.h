@@ -27,6 +27,9 @@ struct ReportOptions {
   std::string lang = "en";  // en | ja
   // check_id -> (title, title_ja) from data/checks, for findings that carry no title.
   std::map<std::string, std::pair<std::string, std::string>> titles;
+  // Findings per scan, oldest first, up to the reported one (from the store; empty: no trend
+  // chart). Label: the scan's start time or id.
+  std::vector<std::pair<std::string, int64_t>> trend;
 };
 
 // Formats: html, json, csv, md, nmap-xml. False: unknown format.

@@ -50,6 +50,10 @@ TEST(Report, HtmlIsSelfContainedAndEscaped) {
   EXPECT_FALSE(std::regex_search(h, std::regex(R"((src|href)\s*=|url\(|@import|<link|<img|<iframe)",
                                                std::regex::icase)));
   EXPECT_NE(h.find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(h.find("Findings per scan"), std::string::npos);  // no trend without history
+  std::string t = render_report(sample(), "html", {.trend = {{"2026-10-01", 7}, {"2026-11-01", 2}}});
+  EXPECT_NE(t.find("Findings per scan"), std::string::npos);
+  EXPECT_NE(t.find(">2026-10-01<"), std::string::npos);
 }
 
 TEST(Report, JapaneseUsesTitleJa) {

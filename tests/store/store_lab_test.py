@@ -191,6 +191,9 @@ def case_history(args, tmp):
         out = os.path.join(tmp, f"report-{lang}.html")
         run(args, "report", "--db", db, "--scan", scan_a, "--format", "html", "--lang", lang, "-o", out)
         check_html(open(out, encoding="utf-8").read(), names)
+    latest = run(args, "report", "--db", db, "--format", "html").stdout  # scan B, with history
+    assert "Findings per scan" in latest and "Findings per scan" not in open(
+        os.path.join(tmp, "report-en.html"), encoding="utf-8").read()
     ja = open(os.path.join(tmp, "report-ja.html"), encoding="utf-8").read()
     assert "既知の初期パスワード" in ja, "Japanese finding titles missing"
     from_file = run(args, "report", "--input", os.path.join(tmp, "a.jsonl"), "--format", "json").stdout
