@@ -41,10 +41,10 @@ int fail(const std::string& cmd, const std::string& msg, int code = kExitFailure
 
 std::string db_path(const StoreArgs& a) { return a.db.empty() ? store::default_db_path() : a.db; }
 
-Expected<std::unique_ptr<store::Store>> open_store(const StoreArgs& a, bool read_only) {
+Expected<std::unique_ptr<store::Store>> open_store(const StoreArgs& a, bool must_exist) {
   std::string path = db_path(a);
   if (path.empty()) return make_error("no database path: give --db PATH or set MAMORI_DB");
-  return store::Store::open(path, read_only);
+  return store::Store::open(path, must_exist);
 }
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }

@@ -188,8 +188,8 @@ Expected<std::unique_ptr<Store>> Store::open_raw(const std::string& path) {
   return s;
 }
 
-Expected<std::unique_ptr<Store>> Store::open(const std::string& path, bool read_only) {
-  if (read_only && !std::filesystem::exists(path)) {
+Expected<std::unique_ptr<Store>> Store::open(const std::string& path, bool must_exist) {
+  if (must_exist && !std::filesystem::exists(path)) {
     return make_error("no database at '" + path + "' (run a scan first, or give --db PATH)");
   }
   auto s = open_raw(path);

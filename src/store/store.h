@@ -92,8 +92,9 @@ struct DiffResult {
 class Store {
  public:
   // Opens (creating the file and its parent directory when missing) and migrates to the current
-  // schema. `read_only`: never creates or migrates (fails on a missing or older database).
-  static Expected<std::unique_ptr<Store>> open(const std::string& path, bool read_only = false);
+  // schema. `must_exist`: a missing file is an error instead (the query commands); an older
+  // schema is still migrated.
+  static Expected<std::unique_ptr<Store>> open(const std::string& path, bool must_exist = false);
   // Opens without migrating (tests create old schemas with it).
   static Expected<std::unique_ptr<Store>> open_raw(const std::string& path);
   ~Store();
