@@ -83,6 +83,7 @@ struct ScanArgs {
   unsigned login_parallel = 1;
   unsigned device_concurrency = 32;
   bool reveal_secrets = false;
+  bool no_posture = false;
   bool creds_only = false;  // only the --creds-file lists
   bool test_lockout = false;
   unsigned lockout_burst = 20;
@@ -350,7 +351,7 @@ Expected<JudgeSetup> make_judge_setup(const ScanArgs& a, bool audit_on) {
   }
   s.options.connection_form = a.connection_form;
   s.options.audit_ran = audit_on;
-  s.options.posture_ran = audit_on;
+  s.options.posture_ran = audit_on && !a.no_posture;
   return s;
 }
 
@@ -402,6 +403,7 @@ Expected<AuditSetup> make_audit_setup(const ScanArgs& a) {
   p.limits.max_read = 256 * 1024;
   s.options.device_concurrency = std::max(1u, a.device_concurrency);
   s.options.reveal_secrets = a.reveal_secrets;
+  s.options.posture = !a.no_posture;
   return s;
 }
 
@@ -999,6 +1001,8 @@ void add_audit_options(CLI::App* cmd, ScanArgs* a) {
   cmd->add_flag("--creds-only", a->creds_only,
                 "Try only the --creds-file lists (not Mamori's Mirai, vendor and weak lists)")
       ->group(g);
+  cmd->add_flag("--no-posture", a->no_posture,
+                "Skip the TLS/SSH posture analysis after the credential audit (TLS verdicts become not_verifiable)");
   cmd->add_flag("--reveal-secrets", a->reveal_secrets,
                 "Show accepted passwords in full (default: first character and ***)")
       ->group(g);

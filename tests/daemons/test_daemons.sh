@@ -132,8 +132,9 @@ expect_out "web hardened: the random password -> 200" 200 \
 # this lab; a case that skips here is a failure, since everything it needs is up.
 ipport() { python3 -c 'import json,sys
 for l in open(sys.argv[1]):
-    d=json.loads(l)
-    if d["name"]==sys.argv[2]: print(f"{d[\"ip\"]}:{d[\"port\"]}")' "$M" "$1"; }
+    d = json.loads(l)
+    if d["name"] == sys.argv[2]:
+        print(d["ip"] + ":" + str(d["port"]))' "$M" "$1"; }
 GFILTER='*RealDaemon.*:*Daemons.*:SshLocalSshd.*:SnmpLab.*'
 for exe in "$@"; do
   name=$(basename "$exe")
