@@ -34,5 +34,6 @@ void add_result_store_options(CLI::App* cmd);
 Expected<std::unique_ptr<RecordSink>> open_result_store();
 Command add_evaluate_command(CLI::App& app);
 Command add_catalog_command(CLI::App& app);
+Command add_label_command(CLI::App& app);
 
 }  // namespace mamori

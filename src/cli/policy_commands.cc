@@ -18,6 +18,8 @@
 #include "pipeline/judge_stage.h"
 #include "policy/catalog.h"
 #include "policy/evaluate.h"
+#include "report/label.h"
+#include "report/records.h"
 #include "report/writers.h"
 
 namespace mamori {
@@ -256,7 +258,84 @@ int run_catalog(const std::string& action, const std::string& arg, const std::st
   return usage("catalog", "no requirement, check or category named '" + arg + "' (or 'risk')");
 }
 
+struct LabelArgs {
+  std::string ip;
+  std::string input;
+  std::string format = "html";
+  std::string lang = "en";
+  std::string output;
+};
+
+std::string catalog_version() {
+  std::ifstream in(data_dir() + "/policy/VERSION");
+  std::string v;
+  std::getline(in, v);
+  return v.empty() ? "unversioned" : v;
+}
+
+int run_label(const LabelArgs& a) {
+  if (a.format != "html" && a.format != "svg") return usage("label", "invalid format '" + a.format + "': expected html or svg");
+  if (a.lang != "en" && a.lang != "ja") return usage("label", "invalid language '" + a.lang + "': expected en or ja");
+  std::ifstream in(a.input);
+  if (!in) return usage("label", "cannot read '" + a.input + "'");
+  LabelInput li;
+  li.lang = a.lang;
+  li.mamori_version = kMamoriVersion;
+  li.catalog_version = catalog_version();
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty() || line.size() > kMaxLine) continue;
+    auto r = nlohmann::json::parse(line, nullptr, false);
+    if (r.is_discarded() || !r.is_object()) continue;
+    const std::string type = r.value("type", "");
+    if (type == "scan" && r.value("phase", "") == "start") {
+      li.scan_time = r.value("time", "");
+      if (r.contains("vantage") && r["vantage"].is_string()) li.vantage = r["vantage"].get<std::string>();
+      continue;
+    }
+    if (!r.contains("ip") || !r["ip"].is_string() || r["ip"].get<std::string>() != a.ip) continue;
+    if (type == "device") li.device = r;
+    if (type == "verdict" && r.contains("requirement") && r["requirement"].is_string()) {
+      li.verdicts[r["requirement"].get<std::string>()] = r;
+    }
+  }
+  if (li.device.is_null()) return usage("label", "no device " + a.ip + " in '" + a.input + "'");
+  bool any = false;
+  for (const auto& m : label_measures()) any = any || li.verdicts.count(m);
+  if (!any) {
+    return usage("label", "no verdicts for " + a.ip + " in '" + a.input +
+                              "': scan with the judge stage, or run `mamori evaluate` on it first");
+  }
+  const std::string text = a.format == "svg" ? label_svg(li) : label_html(li);
+  if (a.output.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    std::ofstream out(a.output);
+    out << text;
+    if (!out) {
+      std::fprintf(stderr, "mamori label: cannot write '%s'\n", a.output.c_str());
+      return kExitFailure;
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace
+
+Command add_label_command(CLI::App& app) {
+  auto a = std::make_shared<LabelArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "label", "A one-page label of a device: each measure of the JEITA paper as verified, failed or not verifiable");
+  cmd->add_option("IP", a->ip, "The device's address")->required();
+  cmd->add_option("-i,--input", a->input, "JSON Lines results with verdicts (mamori scan -o, or mamori evaluate)")
+      ->required();
+  cmd->add_option("--format", a->format, "html or svg")->capture_default_str();
+  cmd->add_option("--lang", a->lang, "en or ja")->capture_default_str();
+  cmd->add_option("-o,--output", a->output, "Write the label here (default: standard output)");
+  return {cmd, [a] { return run_label(*a); }};
+}
 
 Command add_evaluate_command(CLI::App& app) {
   auto a = std::make_shared<EvaluateArgs>();

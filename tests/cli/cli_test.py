@@ -205,6 +205,57 @@ class Catalog(unittest.TestCase):
         self.assertEqual(dev["connection_form"], "port_forwarded")
 
 
+class Label(unittest.TestCase):
+    """`mamori label`: the seed's measures as verified / failed / not verifiable."""
+
+    def test_label_from_judged_records(self):
+        import xml.etree.ElementTree as ET
+        recs = [
+            {"type": "scan", "scan_id": "s1", "phase": "start", "time": "2026-11-26T00:00:00Z", "version": "x",
+             "targets": ["198.18.0.7"], "ports": "23,443", "stages": ["ports", "identify", "audit", "judge"]},
+            {"type": "service", "scan_id": "s1", "ip": "198.18.0.7", "port": 23, "proto": "tcp", "service": "telnet"},
+            {"type": "device", "scan_id": "s1", "ip": "198.18.0.7", "category": "network_camera", "confidence": 0.9,
+             "vendor": "Acme <&> Cams", "model": "C1"},
+            {"type": "credential", "scan_id": "s1", "ip": "198.18.0.7", "port": 23, "service": "telnet",
+             "outcome": "accepted", "attempts": 3},
+            {"type": "finding", "scan_id": "s1", "ip": "198.18.0.7", "port": 23, "service": "telnet",
+             "check_id": "default-credential", "severity": "high", "cia": ["C"], "requirements": [], "evidence": {}},
+        ]
+        base = f"/tmp/mamori-cli-label-{os.getpid()}"
+        with open(base + ".jsonl", "w") as f:
+            f.write("\n".join(json.dumps(r) for r in recs) + "\n")
+        try:
+            r = run("label", "198.18.0.7", "-i", base + ".jsonl")
+            self.assertEqual(r.returncode, 2, "no verdicts yet")
+            self.assertIn("mamori evaluate", r.stderr)
+            r = run("evaluate", base + ".jsonl", "-o", base + ".judged.jsonl")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run("label", "198.18.0.7", "-i", base + ".judged.jsonl", "--format", "svg")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            root = ET.fromstring(r.stdout)
+            status = {g.get("data-requirement"): g.get("data-status")
+                      for g in root.iter("{http://www.w3.org/2000/svg}g")}
+            self.assertEqual(status["JEITA-INITIAL-PASSWORD"], "fail")
+            self.assertEqual(status["JEITA-PORTS"], "fail")  # telnet on a camera
+            self.assertEqual(status["JEITA-FIRMWARE-UPDATE"], "not_verifiable")
+            self.assertEqual(len(status), 6)
+            self.assertIn("Acme &lt;&amp;&gt; Cams", r.stdout)
+            self.assertIn("does not guarantee", r.stdout)
+            r = run("label", "198.18.0.7", "-i", base + ".judged.jsonl", "--lang", "ja")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("初期パスワード", r.stdout)
+            self.assertIn("default-src 'none'", r.stdout)
+            for bad in ("src=", "href=", "<script", "url("):
+                self.assertNotIn(bad, r.stdout)
+            r = run("label", "198.18.0.99", "-i", base + ".judged.jsonl")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("198.18.0.99", r.stderr)
+        finally:
+            for suffix in (".jsonl", ".judged.jsonl"):
+                if os.path.exists(base + suffix):
+                    os.unlink(base + suffix)
+
+
 class Scan(unittest.TestCase):
     """A scan reports exactly the listening ports, in the results contract."""
 
