@@ -145,16 +145,25 @@ Status evidence_status(Evidence e, const DeviceRecords& d, const Category* cat, 
   return {"not_verifiable", ""};
 }
 
+// A maker's YAML file (bounded: a manifest or declarations file is small).
+Expected<YAML::Node> load_yaml(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return make_error(std::string("cannot read ") + what + " '" + path + "'");
+  std::string text(64 * 1024 + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > 64 * 1024) return make_error(path + ": larger than 64 KiB");
+  return YAML::Load(text);
+}
+
 }  // namespace
 
 Expected<Manifest> Manifest::load(const std::string& path) {
   Manifest m;
   try {
-    std::ifstream in(path);
-    if (!in) return make_error("cannot read manifest '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    YAML::Node root = YAML::Load(ss.str());
+    auto loaded = load_yaml(path, "manifest");
+    if (!loaded) return loaded.error();
+    YAML::Node root = *loaded;
     if (!root.IsMap()) return make_error(path + ": expected a mapping with `ports:`");
     for (const auto& kv : root) {
       const std::string& k = kv.first.Scalar();
@@ -187,11 +196,9 @@ Expected<Manifest> Manifest::load(const std::string& path) {
 Expected<Declarations> Declarations::load(const std::string& path) {
   Declarations d;
   try {
-    std::ifstream in(path);
-    if (!in) return make_error("cannot read declarations '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    YAML::Node root = YAML::Load(ss.str());
+    auto loaded = load_yaml(path, "declarations");
+    if (!loaded) return loaded.error();
+    YAML::Node root = *loaded;
     if (!root.IsMap()) return make_error(path + ": expected a mapping");
     for (const auto& kv : root) {
       const std::string& k = kv.first.Scalar();

@@ -1,5 +1,7 @@
 #include "proto/xml_util.h"
 
+#include "core/text.h"
+
 namespace mamori::proto::xml {
 namespace {
 
@@ -82,21 +84,6 @@ std::string namespace_of(pugi::xml_node node, std::string_view prefix) {
   return {};
 }
 
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#13;"; break;  // a literal CR would be normalised away on reparse
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view s) { return mamori::xml_escape(s); }
 
 }  // namespace mamori::proto::xml

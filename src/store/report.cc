@@ -1,4 +1,5 @@
 #include "store/report.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <map>
@@ -126,21 +127,7 @@ std::string finding_title(const json& f, const ReportOptions& o) {
   return t;
 }
 
-std::string esc(const std::string& s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+std::string esc(const std::string& s) { return xml_escape(s); }
 
 std::string safe_dump(const json& j, int indent = -1) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
