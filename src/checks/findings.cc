@@ -81,6 +81,26 @@ const CheckInfo* CheckCatalog::find(const std::string& id) const {
   return it == checks_.end() ? nullptr : &it->second;
 }
 
+Finding make_finding(const CheckCatalog& catalog, const std::string& id, Ip ip, std::optional<uint16_t> port,
+                     const std::string& service, nlohmann::json evidence) {
+  Finding f;
+  f.ip = ip;
+  f.port = port;
+  f.service = service;
+  f.check_id = id;
+  if (const CheckInfo* info = catalog.find(id)) {
+    f.severity = info->severity;
+    f.cia = info->cia;
+    f.requirements = info->requirements;
+    f.title = info->title;
+    f.title_ja = info->title_ja;
+  } else {
+    f.severity = "medium";  // an id missing from the catalog: the catalog test catches it
+  }
+  f.evidence = std::move(evidence);
+  return f;
+}
+
 std::string redact_secret(const std::string& secret, bool reveal) {
   if (reveal || secret.empty()) return secret;
   // keep the first UTF-8 character whole
@@ -99,25 +119,9 @@ std::vector<Finding> audit_findings(const DeviceObservation& device,
                  std::string severity = "") {
     int port = s ? s->port : -1;
     if (!seen.emplace(id, port).second) return;
-    const CheckInfo* info = catalog.find(id);
-    Finding f;
-    f.ip = device.ip;
-    if (s) {
-      f.port = s->port;
-      f.service = s->service;
-    }
-    f.check_id = id;
-    if (info) {
-      f.severity = info->severity;
-      f.cia = info->cia;
-      f.requirements = info->requirements;
-      f.title = info->title;
-      f.title_ja = info->title_ja;
-    } else {
-      f.severity = "medium";  // an id missing from the catalog: the catalog test catches it
-    }
+    Finding f = make_finding(catalog, id, device.ip, s ? std::optional<uint16_t>(s->port) : std::nullopt,
+                             s ? s->service : std::string(), std::move(evidence));
     if (!severity.empty()) f.severity = severity;
-    f.evidence = std::move(evidence);
     out.push_back(std::move(f));
   };
 

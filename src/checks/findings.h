@@ -51,6 +51,11 @@ struct Finding {
   nlohmann::json evidence = nlohmann::json::object();
 };
 
+// A finding of check `id` with its severity, C/I/A, requirements and titles from the catalog
+// (an id missing from the catalog gets "medium"; the catalog tests catch that).
+Finding make_finding(const CheckCatalog& catalog, const std::string& id, Ip ip, std::optional<uint16_t> port,
+                     const std::string& service, nlohmann::json evidence);
+
 // "a***" (first character kept) unless `reveal`; "" stays "" (an empty password is evidence).
 std::string redact_secret(const std::string& secret, bool reveal);
 

@@ -928,21 +928,9 @@ int run_url_audit(ScanArgs& a) {
                           {"last_ms", fmt::format("{:.0f}", r.last_ms)}};
           out.on_credential(rec);
           if (r.verdict == "unlimited") {
-            const CheckInfo* info = setup->checks.find("brute-force-unlimited");
-            Finding f;
-            f.ip = svc.ip;
-            f.port = svc.port;
-            f.service = svc.service;
-            f.check_id = "brute-force-unlimited";
-            if (info) {
-              f.severity = info->severity;
-              f.cia = info->cia;
-              f.requirements = info->requirements;
-              f.title = info->title;
-              f.title_ja = info->title_ja;
-            }
-            f.evidence = {{"wrong_passwords", r.attempts}, {"username", a.lockout_user},
-                          {"first_ms", r.first_ms}, {"last_ms", r.last_ms}, {"detail", r.detail}};
+            Finding f = make_finding(setup->checks, "brute-force-unlimited", svc.ip, svc.port, svc.service,
+                                     {{"wrong_passwords", r.attempts}, {"username", a.lockout_user},
+                                      {"first_ms", r.first_ms}, {"last_ms", r.last_ms}, {"detail", r.detail}});
             out.on_finding(f);
             ++findings;
           }

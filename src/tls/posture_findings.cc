@@ -7,22 +7,7 @@ namespace {
 
 Finding make(const CheckCatalog& catalog, const std::string& id, Ip ip, uint16_t port,
              const std::string& service, nlohmann::json evidence) {
-  Finding f;
-  f.ip = ip;
-  f.port = port;
-  f.service = service;
-  f.check_id = id;
-  if (const CheckInfo* info = catalog.find(id)) {
-    f.severity = info->severity;
-    f.cia = info->cia;
-    f.requirements = info->requirements;
-    f.title = info->title;
-    f.title_ja = info->title_ja;
-  } else {
-    f.severity = "medium";  // an id missing from the catalog: the catalog test catches it
-  }
-  f.evidence = std::move(evidence);
-  return f;
+  return make_finding(catalog, id, ip, port, service, std::move(evidence));
 }
 
 bool weak_signature(const std::string& sig) {
