@@ -233,16 +233,17 @@ Scored score(const RiskTable& risk, const Category* category, const std::string&
     why.push_back(fmt::format("{:+d} for connection form {}", ex->second, connection_form));
   }
   if (category && !cia.empty()) {
-    bool high = false, all_low = true;
+    bool all_low = true;
+    std::vector<std::string> heavy;  // the check's dimensions the category weighs 3
     for (const auto& d : cia) {
       auto w = category->weights.find(d);
       int v = w == category->weights.end() ? 2 : w->second;
-      high = high || v == 3;
+      if (v == 3) heavy.push_back(d);
       all_low = all_low && v == 1;
     }
-    if (high) {
+    if (!heavy.empty()) {
       shift += 1;
-      why.push_back(fmt::format("+1: a {} weighs {} highest", category->id, join(cia, "/")));
+      why.push_back(fmt::format("+1: a {} weighs {} highest", category->id, join(heavy, "/")));
     } else if (all_low) {
       shift -= 1;
       why.push_back(fmt::format("-1: a {} weighs {} lowest", category->id, join(cia, "/")));

@@ -266,7 +266,9 @@ TEST(Verdicts, DeclarationsAreDeclaredNotPassedAndScopesApply) {
   EXPECT_EQ(v["PSTI-3"]["status"], "not_applicable");  // PSTI excludes medical devices
   // Only the open-port inventory was gathered, so only requirements judged by it can pass.
   for (const auto& [id, x] : v) {
-    if (x["status"] == "pass") EXPECT_EQ(shipped().policy.requirement(id)->evidence, Evidence::port_inventory) << id;
+    if (x["status"] == "pass") {
+      EXPECT_EQ(shipped().policy.requirement(id)->evidence, Evidence::port_inventory) << id;
+    }
   }
 
   o.standards = {"PSTI"};
