@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "probes/http/http_probe.h"
+#include "probes/ssdp/igd_client.h"
 #include "proto/ssdp.h"
 #include "proto/upnp.h"
 
@@ -131,6 +132,12 @@ class SsdpProbe final : public UdpProbe {
       if (auto c = same_host_http_url(control, ctx.ip)) {
         obs.fields["upnp.igd_control"] = net::printable(c->path, kMaxUrlBytes);
         obs.fields["upnp.igd_port"] = std::to_string(c->port);
+        // Ask the gateway what it forwards (read-only actions; see igd_client.h).
+        IgdAnswer igd = co_await query_igd(ctx, c->port, c->path, wan->service.service_type);
+        set_if(obs, "upnp.external_ip", igd.external_ip);
+        obs.fields["upnp.mapping_query"] = igd.status;
+        obs.fields["upnp.mapping_count"] = std::to_string(igd.mappings.size());
+        if (!igd.mappings.empty()) obs.fields["upnp.mappings"] = mappings_field(igd.mappings);
       }
     }
   }

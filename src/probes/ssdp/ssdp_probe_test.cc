@@ -12,6 +12,7 @@
 #include "probes/snmp/udp_test_util.h"
 #include "proto/ssdp.h"
 #include "proto/upnp.h"
+#include "probes/ssdp/igd_client.h"
 
 namespace mamori::probes {
 namespace {
@@ -114,8 +115,95 @@ TEST(SsdpProbe, IgdDescriptionFromMiniupnpdLayout) {
   EXPECT_EQ(field(*obs, "upnp.igd_service"), upnp::kWanIpConnection1);
   EXPECT_EQ(field(*obs, "upnp.igd_control"), "/ctl/IPConn");
   EXPECT_EQ(field(*obs, "upnp.igd_port"), std::to_string(http.port()));
-  ASSERT_EQ(http.requests().size(), 1u);
+  // The description, then the two read-only IGD actions (this server answers them with 404).
+  ASSERT_EQ(http.requests().size(), 3u);
+  EXPECT_TRUE(http.requests()[0].starts_with("GET /rootDesc.xml "));
   EXPECT_NE(http.requests()[0].find("Host: 127.0.0.1:" + std::to_string(http.port())), std::string::npos);
+  EXPECT_TRUE(http.requests()[1].starts_with("POST /ctl/IPConn "));
+  EXPECT_EQ(field(*obs, "upnp.mapping_query"), "failed");
+  EXPECT_EQ(field(*obs, "upnp.mapping_count"), "0");
+  EXPECT_EQ(field(*obs, "upnp.mappings"), "<absent>");
+}
+
+// An IGD answering the two read-only actions: miniupnpd's description, its external address,
+// `table` as the port-mapping table (then fault 713), or `fault` for every entry request.
+struct FakeIgd {
+  std::vector<upnp::PortMapping> table;
+  int fault = 0;
+  std::string xml = read_proto_testdata("miniupnpd_rootDesc.xml");
+  std::atomic<int> entry_calls{0};
+  std::string answer(const std::string& head) {
+    auto soap = [](const std::string& body, int code = 200) {
+      return std::string(code == 200 ? "HTTP/1.1 200 OK" : "HTTP/1.1 500 Internal Server Error") +
+             "\r\nContent-Type: text/xml\r\nContent-Length: " + std::to_string(body.size()) +
+             "\r\nConnection: close\r\n\r\n" + body;
+    };
+    const std::string type(upnp::kWanIpConnection1);
+    if (head.starts_with("GET /rootDesc.xml ")) return testing::http_ok(xml);
+    if (!head.starts_with("POST /ctl/IPConn ")) return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    // Only the read-only actions may ever be asked for.
+    EXPECT_TRUE(head.find("#GetExternalIPAddress\"") != std::string::npos ||
+                head.find("#GetGenericPortMappingEntry\"") != std::string::npos)
+        << head;
+    if (head.find("#GetExternalIPAddress\"") != std::string::npos) {
+      return soap(upnp::build_get_external_ip_response(type, "198.18.0.2"));
+    }
+    const size_t i = static_cast<size_t>(entry_calls++);
+    if (fault != 0) return soap(upnp::build_soap_fault(fault, "Action not authorized"), 500);
+    if (i >= table.size()) return soap(upnp::build_soap_fault(713, "SpecifiedArrayIndexInvalid"), 500);
+    return soap(upnp::build_get_generic_port_mapping_entry_response(type, table[i]));
+  }
+};
+
+std::optional<ServiceObservation> probe_igd(FakeIgd& igd) {
+  HttpServer http([&](const std::string& head) { return igd.answer(head); });
+  UdpResponder dev(responder("http://127.0.0.1:" + std::to_string(http.port()) + "/rootDesc.xml"));
+  if (!dev.ok()) return std::nullopt;
+  return run_udp(ssdp_probe(), dev.port());
+}
+
+TEST(SsdpProbe, IgdMappingsAreListedReadOnly) {
+  FakeIgd igd;
+  upnp::PortMapping a{"", 8081, "TCP", 80, "198.19.1.11", true, "mamori-test", 0};
+  upnp::PortMapping b{"198.51.100.7", 5000, "UDP", 5001, "198.19.1.12", false, "game, console", 3600};
+  igd.table = {a, b};
+  auto obs = probe_igd(igd);
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.external_ip"), "198.18.0.2");
+  EXPECT_EQ(field(*obs, "upnp.mapping_query"), "ok");
+  EXPECT_EQ(field(*obs, "upnp.mapping_count"), "2");
+  EXPECT_EQ(field(*obs, "upnp.mappings"),
+            "TCP 8081->198.19.1.11:80,UDP 5000->198.19.1.12:5001 disabled from=198.51.100.7");
+  EXPECT_EQ(igd.entry_calls.load(), 3);  // two entries and the 713 that ends the table
+}
+
+TEST(SsdpProbe, IgdEmptyTableAndRefusal) {
+  FakeIgd empty;
+  auto obs = probe_igd(empty);
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.mapping_query"), "ok");
+  EXPECT_EQ(field(*obs, "upnp.mapping_count"), "0");
+  FakeIgd refusing;
+  refusing.fault = 606;
+  obs = probe_igd(refusing);
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.mapping_query"), "fault 606");
+  EXPECT_EQ(field(*obs, "upnp.external_ip"), "198.18.0.2");
+}
+
+TEST(SsdpProbe, IgdTableIsBounded) {
+  FakeIgd igd;
+  igd.table.assign(kMaxIgdMappings + 10, upnp::PortMapping{"", 8080, "TCP", 80, "198.19.1.10", true, "x", 0});
+  auto obs = probe_igd(igd);
+  ASSERT_TRUE(obs);
+  EXPECT_EQ(field(*obs, "upnp.mapping_query"), "truncated");
+  EXPECT_EQ(field(*obs, "upnp.mapping_count"), std::to_string(kMaxIgdMappings));
+  EXPECT_EQ(igd.entry_calls.load(), static_cast<int>(kMaxIgdMappings));
+}
+
+TEST(SsdpProbe, MappingsFieldKeepsSeparatorsOut) {
+  upnp::PortMapping m{"", 1, "TCP", 2, "a,b c>d", true, "", 0};
+  EXPECT_EQ(mappings_field({m}), "TCP 1->a_b_c_d:2");
 }
 
 TEST(SsdpProbe, PlainDeviceHasNoIgdFields) {
