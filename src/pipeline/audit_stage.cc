@@ -113,8 +113,9 @@ struct AuditStage::Impl {
         for (const auto& k : r.host_keys) {
           keep(keys.observe(s.ip, s.port, "ssh", "ssh-host-key", k.sha256, checks));
         }
-      } else if (is_tls_service(s)) {
-        auto r = co_await tls::analyze_tls(ioc.get_executor(), s.ip, s.port, job.hostname, opt.posture_limits);
+      } else if (auto st = is_tls_service(s) ? tls::StartTls::none : tls::starttls_for(s.service, s.tls);
+                 is_tls_service(s) || st != tls::StartTls::none) {  // FTP: through AUTH TLS when offered
+        auto r = co_await tls::analyze_tls(ioc.get_executor(), s.ip, s.port, job.hostname, opt.posture_limits, st);
         if (!r.tls) continue;  // not TLS after all (or stalled): nothing to record
         r.service = s.service;
         sink.on_tls(r);

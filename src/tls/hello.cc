@@ -127,6 +127,8 @@ constexpr uint16_t kAll[] = {
     0x003C, 0x003D, 0x0041, 0x0084, 0x0032, 0xC012, 0xC008, 0x0016, 0x0013, 0x000A, 0xC011,
     0xC007, 0x0005, 0x0004, 0x0015, 0x0012, 0x0009, 0x0014, 0x0011, 0x0008, 0x0006, 0x0003,
     0x0034, 0x003A, 0x0018, 0x001B, 0xC018, 0xC019, 0x0002, 0x0001};
+constexpr uint16_t kAead[] = {0xC02F, 0xC030, 0xC02B, 0xC02C, 0xCCA8,
+                              0xCCA9, 0x009E, 0x009F, 0x009C, 0x009D};
 
 }  // namespace
 
@@ -154,6 +156,7 @@ std::string suite_name(uint16_t suite) {
 
 std::span<const SuiteCategory> weak_suite_categories() { return kCategories; }
 std::span<const uint16_t> all_legacy_suites() { return kAll; }
+std::span<const uint16_t> aead_suites() { return kAead; }
 
 std::string build_client_hello(uint16_t version, std::span<const uint16_t> suites,
                                std::string_view sni, std::string_view random) {

@@ -59,6 +59,8 @@ struct SuiteCategory {
 std::span<const SuiteCategory> weak_suite_categories();
 // A broad SSLv3/TLS 1.0-1.2 list (strong and weak suites) for version tests.
 std::span<const uint16_t> all_legacy_suites();
+// The authenticated TLS 1.2 AEAD suites of that list (GCM, ChaCha20-Poly1305).
+std::span<const uint16_t> aead_suites();
 // IANA name of a suite, e.g. "TLS_RSA_WITH_RC4_128_SHA", or "0x0005" when unknown.
 std::string suite_name(uint16_t suite);
 

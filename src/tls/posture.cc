@@ -7,23 +7,23 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <ctime>
+#include <functional>
 #include <memory>
+#include <mutex>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/conn.h"
+#include "probes/ftp/ftp_probe.h"
 #include "tls/hello.h"
 
 namespace mamori::tls {
 namespace asio = boost::asio;
-using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -56,13 +56,6 @@ std::string random_bytes(size_t n) {
   return out;
 }
 
-tcp::endpoint to_endpoint(Ip ip, uint16_t port) {
-  if (ip.is_v4()) return {asio::ip::address_v4(ip.v4()), port};
-  asio::ip::address_v6::bytes_type b;
-  ip.to_bytes(b.data());
-  return {asio::ip::address_v6(b), port};
-}
-
 std::string rfc3339(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return "";
@@ -88,48 +81,206 @@ std::string ssl_error_reason(unsigned long e) {
   return r ? r : "openssl error " + std::to_string(ERR_GET_REASON(e));
 }
 
+using Clock = std::chrono::steady_clock;
+
+Millis left_until(Clock::time_point deadline) {
+  return std::chrono::duration_cast<Millis>(deadline - Clock::now());
+}
+
+// How a bounded read ended.
+enum class Got { done, bad, closed, stalled };
+enum class Step { done, bad, more };
+
+// Reads from `c` into `buf` until `step(buf)` says done or bad, the peer closes, the deadline
+// passes or the connection's byte budget is spent; `step` is asked before every read.
+template <class F>
+Task<Got> read_until(net::Conn& c, std::string& buf, Clock::time_point deadline, size_t chunk, F step) {
+  for (;;) {
+    switch (step(buf)) {
+      case Step::done: co_return Got::done;
+      case Step::bad: co_return Got::bad;
+      case Step::more: break;
+    }
+    if (c.eof()) co_return Got::closed;
+    auto left = left_until(deadline);
+    if (left.count() <= 0 || c.budget_exhausted()) co_return Got::stalled;
+    co_await c.read_some(buf, left, chunk);
+  }
+}
+
+const char* behaviour_of(Got g) {
+  switch (g) {
+    case Got::done: return "ok";
+    case Got::bad: return "garbage";
+    case Got::closed: return "closed";
+    case Got::stalled: return "stalled";
+  }
+  return "ok";
+}
+
+// Runs every job, at most `bound` at once, on `ex` (one thread: the jobs interleave at their
+// awaits). Returns when all have finished. Jobs do not throw (an exception ends only its job).
+Task<void> run_bounded(Executor ex, std::vector<std::function<Task<void>()>> jobs, unsigned bound) {
+  if (jobs.empty()) co_return;
+  size_t next = 0;
+  unsigned alive = std::min<unsigned>(std::max(bound, 1u), static_cast<unsigned>(jobs.size()));
+  asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
+  auto worker = [&]() -> Task<void> {
+    while (next < jobs.size()) co_await jobs[next++]();
+  };
+  for (unsigned i = 0, n = alive; i < n; ++i) {
+    asio::co_spawn(ex, worker(), [&](std::exception_ptr) {
+      if (--alive == 0) all_done.cancel();
+    });
+  }
+  while (alive > 0) co_await all_done.async_wait(kTuple);
+}
+
+// ---------- one connection, ready for the TLS handshake ----------
+
+constexpr size_t kMaxFtpReply = 8 * 1024;  // bytes of one FTP reply we wait for
+
+struct Opened {
+  std::unique_ptr<net::Conn> conn;
+  std::string behaviour = "ok";  // refused, closed, stalled, garbage, no_starttls
+  std::string detail;
+};
+
+// Where the complete reply at the start of `b` ends (after its final line's line end): the first
+// line of a single-line reply, or the first later line "ddd " / "ddd" with the same code.
+size_t ftp_reply_end(std::string_view b) {
+  const bool multi = b.size() > 3 && b[3] == '-';
+  for (size_t pos = 0, n = 0; pos < b.size(); ++n) {
+    size_t eol = b.find('\n', pos);
+    if (eol == std::string_view::npos) break;
+    std::string_view line = b.substr(pos, eol - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = eol + 1;
+    if (!multi || (n > 0 && line.substr(0, 3) == b.substr(0, 3) && (line.size() == 3 || line[3] == ' '))) return pos;
+  }
+  return b.size();
+}
+
+// Reads one complete FTP reply (bounded by kMaxFtpReply and the deadline).
+Task<Got> ftp_reply(net::Conn& c, std::string& buf, probes::FtpReply& out, Clock::time_point deadline) {
+  co_return co_await read_until(c, buf, deadline, 4096, [&](std::string& b) {
+    auto r = probes::parse_ftp_reply(b);
+    if (!r) return b.size() >= 4 ? Step::bad : Step::more;
+    if (!r->complete) return b.size() >= kMaxFtpReply ? Step::bad : Step::more;
+    out = std::move(*r);
+    b.erase(0, ftp_reply_end(b));  // what follows belongs to the next reply
+    return Step::done;
+  });
+}
+
+std::string ftp_text(const probes::FtpReply& r) {
+  return std::to_string(r.code) + (r.lines.empty() ? "" : " " + net::printable(r.lines.front().substr(std::min<size_t>(4, r.lines.front().size())), 120));
+}
+
+// The FTP AUTH TLS preamble (RFC 4217): 220 greeting, optionally FEAT (must list AUTH TLS),
+// AUTH TLS, 234. Afterwards the next bytes on the connection are the TLS handshake.
+Task<void> ftp_preamble(Opened& o, bool check_feat, const PostureLimits& lim) {
+  auto& c = *o.conn;
+  const auto deadline = Clock::now() + lim.handshake;
+  std::string buf;
+  probes::FtpReply reply;
+  auto fail = [&](Got g, const std::string& what) {
+    o.behaviour = behaviour_of(g);
+    o.detail = what;
+  };
+  auto refuse = [&](std::string what) {
+    o.behaviour = "no_starttls";
+    o.detail = std::move(what);
+  };
+  auto g = co_await ftp_reply(c, buf, reply, deadline);
+  if (g == Got::done && reply.code == 120) g = co_await ftp_reply(c, buf, reply, deadline);  // "ready in n minutes"
+  if (g != Got::done) { fail(g, "no FTP greeting"); co_return; }
+  if (reply.code != 220) { refuse("FTP greeting " + ftp_text(reply)); co_return; }
+  if (check_feat) {
+    if (!co_await c.write("FEAT\r\n")) { fail(Got::closed, "FEAT not sent"); co_return; }
+    g = co_await ftp_reply(c, buf, reply, deadline);
+    if (g != Got::done) { fail(g, "no reply to FEAT"); co_return; }
+    auto features = probes::ftp_features(reply);
+    bool auth_tls = std::any_of(features.begin(), features.end(), [](std::string f) {
+      std::transform(f.begin(), f.end(), f.begin(), ::toupper);
+      if (f.rfind("AUTH ", 0) != 0) return false;
+      for (size_t at = 5; at < f.size();) {  // "AUTH TLS", "AUTH SSL;TLS", "AUTH TLS TLS-C"
+        size_t end = f.find_first_of(" ;,", at);
+        if (f.substr(at, end == std::string::npos ? std::string::npos : end - at) == "TLS") return true;
+        if (end == std::string::npos) break;
+        at = end + 1;
+      }
+      return false;
+    });
+    if (!auth_tls) { refuse("FEAT (" + ftp_text(reply) + ") does not list AUTH TLS"); co_return; }
+  }
+  if (!co_await c.write("AUTH TLS\r\n")) { fail(Got::closed, "AUTH TLS not sent"); co_return; }
+  g = co_await ftp_reply(c, buf, reply, deadline);
+  if (g != Got::done) { fail(g, "no reply to AUTH TLS"); co_return; }
+  if (reply.code != 234) { refuse("AUTH TLS answered " + ftp_text(reply)); co_return; }
+  if (!buf.empty()) fail(Got::bad, "bytes after 234 before the TLS handshake");
+}
+
+// Connects and runs the STARTTLS preamble, if any. `conn` is null unless behaviour is "ok".
+Task<Opened> open_tls(Executor ex, Ip ip, uint16_t port, StartTls st, bool check_feat,
+                      const PostureLimits& lim) {
+  Opened o;
+  auto c = co_await net::Conn::connect(ex, ip, port, net::Limits{lim.connect, lim.handshake, lim.max_read});
+  if (!c) {
+    o.behaviour = "refused";
+    o.detail = c.error().message;
+    co_return o;
+  }
+  o.conn = std::move(*c);
+  if (st == StartTls::ftp) co_await ftp_preamble(o, check_feat, lim);
+  if (o.behaviour != "ok") {
+    o.conn->close();
+    o.conn.reset();
+  }
+  co_return o;
+}
+
+// ---------- hand-built ClientHellos ----------
+
 struct RawResult {
   HelloReply reply;
-  std::string behaviour = "ok";  // ok, stalled, closed, refused, garbage
+  std::string behaviour = "ok";  // ok, stalled, closed, refused, garbage, no_starttls
 };
 
 // One hand-built ClientHello on a fresh connection; reads until the reply is classified.
-Task<RawResult> raw_hello(Executor ex, Ip ip, uint16_t port, const std::string& hello,
-                          const PostureLimits& lim) {
+Task<RawResult> raw_hello(Executor ex, Ip ip, uint16_t port, StartTls st, const std::string& hello,
+                          const PostureLimits& lim, bool check_feat = false) {
   RawResult out;
-  net::Limits nl{lim.connect, lim.handshake, lim.max_read};
-  auto conn = co_await net::Conn::connect(ex, ip, port, nl);
-  if (!conn) {
-    out.behaviour = "refused";
-    out.reply.why = conn.error().message;
+  auto o = co_await open_tls(ex, ip, port, st, check_feat, lim);
+  if (!o.conn) {
+    out.behaviour = o.behaviour;
+    out.reply.why = o.detail;
     co_return out;
   }
-  auto& c = **conn;
+  auto& c = *o.conn;
   if (!co_await c.write(hello)) {
     out.behaviour = "closed";
     co_return out;
   }
   std::string buf;
-  const auto deadline = std::chrono::steady_clock::now() + lim.handshake;
-  for (;;) {
-    out.reply = parse_server_reply(buf);
-    if (out.reply.kind != HelloReply::Kind::incomplete) break;
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (c.eof()) {
-      out.behaviour = buf.empty() ? "closed" : "garbage";
-      if (!buf.empty()) out.reply.why = "truncated reply";
-      break;
+  auto g = co_await read_until(c, buf, Clock::now() + lim.handshake, 16384, [&](std::string& b) {
+    out.reply = parse_server_reply(b);
+    switch (out.reply.kind) {
+      case HelloReply::Kind::incomplete: return Step::more;
+      case HelloReply::Kind::garbage: return Step::bad;
+      default: return Step::done;
     }
-    if (left.count() <= 0 || c.budget_exhausted()) {
-      out.behaviour = "stalled";
-      break;
-    }
-    co_await c.read_some(buf, left, 16384);
+  });
+  out.behaviour = behaviour_of(g);
+  if (g == Got::closed && !buf.empty()) {
+    out.behaviour = "garbage";
+    out.reply.why = "truncated reply";
   }
-  if (out.reply.kind == HelloReply::Kind::garbage) out.behaviour = "garbage";
   c.close();
   co_return out;
 }
+
+// ---------- OpenSSL handshakes over a memory BIO pair ----------
 
 struct SslResult {
   VersionProbe probe;
@@ -147,70 +298,149 @@ int openssl_version(uint16_t v) {
   }
 }
 
-// One OpenSSL handshake offering exactly `version` (security level 0: every suite and key size
-// the library still has), on a fresh connection, within the handshake deadline.
-Task<SslResult> openssl_handshake(Executor ex, Ip ip, uint16_t port, uint16_t version,
+// One client context per version, built once and shared (SSL_CTX is safe to share once set up):
+// no verification (we observe, not trust), security level 0 (every suite and key size the
+// library still has), min = max = the version.
+SSL_CTX* client_ctx(uint16_t version) {
+  static SSL_CTX* ctx[4] = {};
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (uint16_t v : {kTls10, kTls11, kTls12, kTls13}) {
+      SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+      if (!c) continue;
+      SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+      SSL_CTX_set_security_level(c, 0);
+      SSL_CTX_set_min_proto_version(c, openssl_version(v));
+      SSL_CTX_set_max_proto_version(c, openssl_version(v));
+      SSL_CTX_set_options(c, SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_IGNORE_UNEXPECTED_EOF);
+      if (v != kTls13) SSL_CTX_set_cipher_list(c, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
+      ctx[v - kTls10] = c;
+    }
+    ERR_clear_error();
+  });
+  return ctx[version - kTls10];
+}
+
+// Moves what OpenSSL wrote into the network half of the BIO pair onto the connection.
+Task<bool> flush(net::Conn& c, BIO* net_bio) {
+  char buf[16384];
+  while (BIO_ctrl_pending(net_bio) > 0) {
+    int n = BIO_read(net_bio, buf, sizeof buf);
+    if (n <= 0) break;
+    if (!co_await c.write(std::string_view(buf, static_cast<size_t>(n)))) co_return false;
+  }
+  co_return true;
+}
+
+// One OpenSSL handshake offering exactly `version`, on a fresh connection, within the handshake
+// deadline and the connection's byte budget. The TLS bytes go through a BIO pair, so the
+// connection (and the STARTTLS preamble before it) stay on net::Conn.
+Task<SslResult> openssl_handshake(Executor ex, Ip ip, uint16_t port, StartTls st, uint16_t version,
                                   const std::string& sni, const PostureLimits& lim) {
   SslResult out;
   out.probe.version = version_name(version);
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  SSL_CTX* raw = ctx.native_handle();
-  ctx.set_verify_mode(asio::ssl::verify_none);
-  SSL_CTX_set_security_level(raw, 0);
-  SSL_CTX_set_min_proto_version(raw, openssl_version(version));
-  SSL_CTX_set_max_proto_version(raw, openssl_version(version));
-  SSL_CTX_set_options(raw, SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_IGNORE_UNEXPECTED_EOF);
-  SSL_CTX_set_max_cert_list(raw, static_cast<long>(lim.max_cert_list));
-  if (version != kTls13) SSL_CTX_set_cipher_list(raw, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
-
-  tcp::socket sock(ex);
-  asio::steady_timer timer(ex);
-  timer.expires_after(lim.connect);
-  auto c = co_await (sock.async_connect(to_endpoint(ip, port), kTuple) || timer.async_wait(kTuple));
-  if (c.index() == 1 || std::get<0>(c) != std::tuple<boost::system::error_code>{}) {
-    out.probe.status = "not_tested";
-    out.probe.detail = c.index() == 1 ? "connect timed out" : "connect: " + std::get<0>(std::get<0>(c)).message();
-    out.behaviour = "refused";
+  SSL_CTX* ctx = client_ctx(version);
+  if (!ctx) {
+    out.probe.status = "error";
+    out.probe.detail = "no OpenSSL context for " + out.probe.version;
     co_return out;
   }
-  asio::ssl::stream<tcp::socket&> stream(sock, ctx);
-  SSL* ssl = stream.native_handle();
-  if (!sni.empty()) SSL_set_tlsext_host_name(ssl, sni.c_str());
-  ERR_clear_error();
-  timer.expires_after(lim.handshake);
-  auto h = co_await (stream.async_handshake(asio::ssl::stream_base::client, kTuple) ||
-                     timer.async_wait(kTuple));
-  if (h.index() == 1) {
+  auto o = co_await open_tls(ex, ip, port, st, false, lim);
+  if (!o.conn) {
+    out.probe.status = o.behaviour == "refused" ? "not_tested" : "error";
+    out.probe.detail = o.detail;
+    out.behaviour = o.behaviour;
+    co_return out;
+  }
+  auto& c = *o.conn;
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx), &SSL_free);
+  BIO* inner = nullptr;
+  BIO* net_bio = nullptr;
+  if (!ssl || BIO_new_bio_pair(&inner, 64 * 1024, &net_bio, 64 * 1024) != 1) {
     out.probe.status = "error";
-    out.probe.detail = "handshake timed out";
-    out.behaviour = "stalled";
-  } else if (auto [ec] = std::get<0>(h); ec) {
-    out.probe.status = "rejected";
-    std::string reason = ec.category() == asio::error::get_ssl_category()
-                             ? ssl_error_reason(static_cast<unsigned long>(ec.value()))
-                             : ec.message();
-    out.probe.detail = reason.empty() ? ec.message() : reason;
-  } else if (SSL_version(ssl) != openssl_version(version)) {
-    out.probe.status = "rejected";
-    out.probe.detail = std::string("server chose ") + SSL_get_version(ssl);
-  } else {
-    out.probe.status = "accepted";
-    out.probe.cipher = SSL_get_cipher_name(ssl);
-    if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) out.chain_length = sk_X509_num(chain);
-    if (X509* cert = SSL_get1_peer_certificate(ssl)) {
-      int len = i2d_X509(cert, nullptr);
-      if (len > 0 && static_cast<size_t>(len) <= lim.max_cert_list) {
-        out.leaf_der.resize(static_cast<size_t>(len));
-        auto* p = reinterpret_cast<unsigned char*>(out.leaf_der.data());
-        i2d_X509(cert, &p);
+    out.probe.detail = "OpenSSL could not allocate a session";
+    ERR_clear_error();
+    co_return out;
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> net_owner(net_bio, &BIO_free);
+  SSL_set_bio(ssl.get(), inner, inner);  // the SSL owns the inner half
+  SSL_set_connect_state(ssl.get());
+  SSL_set_max_cert_list(ssl.get(), static_cast<long>(lim.max_cert_list));
+  if (!sni.empty()) SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
+
+  const auto deadline = Clock::now() + lim.handshake;
+  std::string inbox;  // bytes read from the peer, not yet given to OpenSSL
+  for (;;) {
+    if (!inbox.empty()) {
+      size_t room = BIO_ctrl_get_write_guarantee(net_bio);
+      size_t n = std::min(room, inbox.size());
+      if (n > 0 && BIO_write(net_bio, inbox.data(), static_cast<int>(n)) == static_cast<int>(n)) inbox.erase(0, n);
+    }
+    ERR_clear_error();
+    int rc = SSL_do_handshake(ssl.get());
+    int e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl.get(), rc);
+    unsigned long err = e == SSL_ERROR_SSL ? ERR_peek_error() : 0;
+    bool sent = co_await flush(c, net_bio);  // our next flight, or our alert
+    if (rc == 1) break;
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      if (!sent) {
+        out.probe.status = "rejected";
+        out.probe.detail = "connection closed";
+        break;
       }
-      X509_free(cert);
+      if (!inbox.empty()) continue;
+      if (c.eof()) {
+        out.probe.status = "rejected";
+        out.probe.detail = "connection closed";
+        break;
+      }
+      auto left = left_until(deadline);
+      if (left.count() <= 0 || c.budget_exhausted()) {
+        out.probe.status = "error";
+        out.probe.detail = left.count() <= 0 ? "handshake timed out" : "read budget exhausted";
+        out.behaviour = "stalled";
+        break;
+      }
+      co_await c.read_some(inbox, left, 16384);
+      continue;
+    }
+    out.probe.status = "rejected";
+    std::string reason = ssl_error_reason(err);
+    out.probe.detail = reason.empty() ? "TLS error " + std::to_string(e) : reason;
+    break;
+  }
+  if (out.probe.status.empty()) {
+    SSL* s = ssl.get();
+    if (SSL_version(s) != openssl_version(version)) {
+      out.probe.status = "rejected";
+      out.probe.detail = std::string("server chose ") + SSL_get_version(s);
+    } else {
+      out.probe.status = "accepted";
+      out.probe.cipher = SSL_get_cipher_name(s);
+      if (const SSL_CIPHER* cs = SSL_get_current_cipher(s)) {
+        if (const char* iana = SSL_CIPHER_standard_name(cs)) out.probe.suite = iana;
+      }
+      if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(s)) out.chain_length = sk_X509_num(chain);
+      if (X509* cert = SSL_get1_peer_certificate(s)) {
+        int len = i2d_X509(cert, nullptr);
+        if (len > 0 && static_cast<size_t>(len) <= lim.max_cert_list) {
+          out.leaf_der.resize(static_cast<size_t>(len));
+          auto* p = reinterpret_cast<unsigned char*>(out.leaf_der.data());
+          i2d_X509(cert, &p);
+        }
+        X509_free(cert);
+      }
     }
   }
   ERR_clear_error();
-  boost::system::error_code ignored;
-  sock.close(ignored);
+  c.close();
   co_return out;
+}
+
+bool is_cbc(const std::string& iana) { return iana.find("_CBC_") != std::string::npos; }
+bool is_aead(const std::string& iana) {
+  return iana.find("_GCM_") != std::string::npos || iana.find("_CCM") != std::string::npos ||
+         iana.find("CHACHA20_POLY1305") != std::string::npos;
 }
 
 }  // namespace
@@ -290,56 +520,59 @@ std::optional<CertInfo> describe_certificate(std::string_view der, std::time_t n
   return ci;
 }
 
-Task<TlsReport> analyze_tls(Executor ex, Ip ip, uint16_t port, std::string sni, PostureLimits lim) {
+StartTls starttls_for(const std::string& service, bool implicit_tls) {
+  return !implicit_tls && service == "ftp" ? StartTls::ftp : StartTls::none;
+}
+
+Task<TlsReport> analyze_tls(Executor ex, Ip ip, uint16_t port, std::string sni, PostureLimits lim,
+                            StartTls st) {
   TlsReport r;
   r.ip = ip;
   r.port = port;
   r.sni = sni;
+  if (st == StartTls::ftp) r.starttls = "ftp";
   const uint16_t order[] = {kSsl3, kTls10, kTls11, kTls12, kTls13};
-  for (uint16_t v : order) r.versions.push_back({version_name(v), "not_tested", "", ""});
+  for (uint16_t v : order) r.versions.push_back({version_name(v), "not_tested", "", "", ""});
   auto slot = [&](uint16_t v) -> VersionProbe& { return r.versions[v - kSsl3]; };
+  auto hello = [&](uint16_t v, std::span<const uint16_t> suites, const std::string& name) {
+    return build_client_hello(v, suites, name, random_bytes(32));
+  };
 
-  // Pre-flight: a broad TLS 1.2 hello. A TLS peer answers with a ServerHello or an alert;
-  // garbage or silence here ends the analysis (every version stays not_tested).
-  auto pre = co_await raw_hello(ex, ip, port, build_client_hello(kTls12, all_legacy_suites(), sni, random_bytes(32)), lim);
-  if (pre.behaviour == "refused" || pre.behaviour == "stalled" || pre.behaviour == "garbage") {
+  // Pre-flight: a broad TLS 1.2 hello (after FEAT and AUTH TLS for FTP). A TLS peer answers
+  // with a ServerHello or an alert; garbage or silence here ends the analysis (every version
+  // stays not_tested).
+  auto pre = co_await raw_hello(ex, ip, port, st, hello(kTls12, all_legacy_suites(), sni), lim, true);
+  if (pre.behaviour != "ok" && pre.behaviour != "closed") {
     r.behaviour = pre.behaviour;
     slot(kTls12).detail = pre.behaviour + (pre.reply.why.empty() ? "" : ": " + pre.reply.why);
     co_return r;
   }
 
-  std::string leaf;
-  int chain = 0;
+  // Versions, each on its own connection, at most lim.parallel at once.
+  SslResult by_openssl[4];  // TLS 1.0 .. 1.3
+  std::vector<std::function<Task<void>()>> jobs;
   for (uint16_t v : {kTls13, kTls12, kTls11, kTls10}) {
-    auto s = co_await openssl_handshake(ex, ip, port, v, sni, lim);
-    if (s.behaviour == "stalled" || s.behaviour == "refused") {
-      r.behaviour = s.behaviour;
-      slot(v) = s.probe;
-      co_return r;  // a peer that stalled mid-handshake: the rest stay not_tested
-    }
-    if (s.probe.status != "accepted" && v != kTls13) {
-      // OpenSSL may lack every suite the server has (RC4-only, export...): ask by hand.
-      auto raw = co_await raw_hello(ex, ip, port, build_client_hello(v, all_legacy_suites(), sni, random_bytes(32)), lim);
-      if (raw.reply.kind == HelloReply::Kind::server_hello && raw.reply.version == v) {
-        s.probe.status = "accepted";
-        s.probe.cipher = suite_name(raw.reply.cipher);
-        s.probe.detail = "ServerHello to a hand-built hello (OpenSSL: " + s.probe.detail + ")";
+    jobs.push_back([&, v]() -> Task<void> {
+      auto s = co_await openssl_handshake(ex, ip, port, st, v, sni, lim);
+      if (s.probe.status != "accepted" && v != kTls13 && s.behaviour == "ok") {
+        // OpenSSL may lack every suite the server has (RC4-only, export...): ask by hand.
+        auto raw = co_await raw_hello(ex, ip, port, st, hello(v, all_legacy_suites(), sni), lim);
+        if (raw.reply.kind == HelloReply::Kind::server_hello && raw.reply.version == v) {
+          s.probe.status = "accepted";
+          s.probe.cipher = s.probe.suite = suite_name(raw.reply.cipher);
+          s.probe.detail = "ServerHello to a hand-built hello (OpenSSL: " + s.probe.detail + ")";
+        }
       }
-    }
-    slot(v) = s.probe;
-    if (s.probe.status == "accepted" && leaf.empty() && !s.leaf_der.empty()) {
-      leaf = std::move(s.leaf_der);
-      chain = s.chain_length;
-    }
+      by_openssl[v - kTls10] = std::move(s);
+    });
   }
-
   // SSLv3: OpenSSL 3 cannot offer it; a hand-built SSLv3 hello.
-  {
-    auto raw = co_await raw_hello(ex, ip, port, build_client_hello(kSsl3, all_legacy_suites(), "", random_bytes(32)), lim);
+  jobs.push_back([&]() -> Task<void> {
+    auto raw = co_await raw_hello(ex, ip, port, st, hello(kSsl3, all_legacy_suites(), ""), lim);
     auto& p = slot(kSsl3);
     if (raw.reply.kind == HelloReply::Kind::server_hello) {
       p.status = raw.reply.version == kSsl3 ? "accepted" : "rejected";
-      if (raw.reply.version == kSsl3) p.cipher = suite_name(raw.reply.cipher);
+      if (raw.reply.version == kSsl3) p.cipher = p.suite = suite_name(raw.reply.cipher);
       else p.detail = "server chose " + version_name(raw.reply.version);
       p.detail = p.detail.empty() ? "hand-built SSLv3 hello" : p.detail;
     } else if (raw.reply.kind == HelloReply::Kind::alert) {
@@ -352,27 +585,95 @@ Task<TlsReport> analyze_tls(Executor ex, Ip ip, uint16_t port, std::string sni, 
       p.status = "error";
       p.detail = raw.behaviour + (raw.reply.why.empty() ? "" : ": " + raw.reply.why);
     }
+  });
+  co_await run_bounded(ex, std::move(jobs), lim.parallel);
+
+  // The leaf certificate of the newest accepted version; a peer that stalled mid-handshake or
+  // stopped answering is recorded and no weak suites are tried.
+  std::string leaf;
+  int chain = 0;
+  bool stopped = false;
+  for (uint16_t v : {kTls13, kTls12, kTls11, kTls10}) {
+    auto& s = by_openssl[v - kTls10];
+    slot(v) = s.probe;
+    if (s.behaviour == "stalled" || s.behaviour == "refused") {
+      if (!stopped) r.behaviour = s.behaviour;
+      stopped = true;
+    }
+    if (s.probe.status == "accepted" && leaf.empty() && !s.leaf_der.empty()) {
+      leaf = std::move(s.leaf_der);
+      chain = s.chain_length;
+    }
   }
 
-  // Weak suite categories, each offered alone at the highest accepted version <= TLS 1.2.
-  uint16_t weak_at = 0;
-  for (uint16_t v : {kTls12, kTls11, kTls10, kSsl3}) {
-    if (slot(v).status == "accepted") {
-      weak_at = v;
-      break;
+  if (!stopped) {
+    // Weak suite categories, each offered alone at the highest accepted version <= TLS 1.2,
+    // and, for CBC on SSLv3/TLS 1.0, whether any AEAD suite is accepted at all.
+    uint16_t weak_at = 0;
+    for (uint16_t v : {kTls12, kTls11, kTls10, kSsl3}) {
+      if (slot(v).status == "accepted") {
+        weak_at = v;
+        break;
+      }
     }
-  }
-  for (const auto& cat : weak_suite_categories()) {
-    if (weak_at == 0) {
-      r.weak_not_tested.emplace_back(cat.name);
-      continue;
+    auto cats = weak_suite_categories();
+    std::vector<std::optional<WeakSuite>> found(cats.size());
+    std::vector<char> untested(cats.size(), 0);
+    std::vector<std::function<Task<void>()>> weak_jobs;
+    for (size_t i = 0; i < cats.size(); ++i) {
+      if (weak_at == 0) {
+        untested[i] = 1;
+        continue;
+      }
+      weak_jobs.push_back([&, i]() -> Task<void> {
+        const auto& cat = cats[i];
+        auto raw = co_await raw_hello(ex, ip, port, st, hello(weak_at, cat.suites, sni), lim);
+        if (raw.reply.kind == HelloReply::Kind::server_hello) {
+          bool offered = std::find(cat.suites.begin(), cat.suites.end(), raw.reply.cipher) != cat.suites.end();
+          if (offered) found[i] = WeakSuite{std::string(cat.name), version_name(raw.reply.version), suite_name(raw.reply.cipher), ""};
+        } else if (raw.behaviour == "stalled" || raw.behaviour == "refused") {
+          untested[i] = 1;
+        }
+      });
     }
-    auto raw = co_await raw_hello(ex, ip, port, build_client_hello(weak_at, cat.suites, sni, random_bytes(32)), lim);
-    if (raw.reply.kind == HelloReply::Kind::server_hello) {
-      bool offered = std::find(cat.suites.begin(), cat.suites.end(), raw.reply.cipher) != cat.suites.end();
-      if (offered) r.weak_suites.push_back({std::string(cat.name), version_name(raw.reply.version), suite_name(raw.reply.cipher)});
-    } else if (raw.behaviour == "stalled" || raw.behaviour == "refused") {
-      r.weak_not_tested.emplace_back(cat.name);
+    // CBC-only on TLS 1.0: the oldest accepted of SSLv3 / TLS 1.0 negotiated a CBC suite, and no
+    // version offers an AEAD suite instead (TLS 1.3 is AEAD-only; TLS 1.2 is asked with AEAD
+    // suites only when it negotiated something else).
+    const VersionProbe* cbc_at = nullptr;
+    for (uint16_t v : {kSsl3, kTls10}) {
+      if (!cbc_at && slot(v).status == "accepted" && is_cbc(slot(v).suite)) cbc_at = &slot(v);
+    }
+    std::string aead;  // an accepted AEAD suite, if any
+    if (slot(kTls13).status == "accepted") aead = slot(kTls13).suite.empty() ? slot(kTls13).cipher : slot(kTls13).suite;
+    else if (slot(kTls12).status == "accepted" && is_aead(slot(kTls12).suite)) aead = slot(kTls12).suite;
+    bool aead_unknown = false;
+    if (cbc_at && aead.empty() && slot(kTls12).status == "accepted") {
+      weak_jobs.push_back([&]() -> Task<void> {
+        auto raw = co_await raw_hello(ex, ip, port, st, hello(kTls12, aead_suites(), sni), lim);
+        if (raw.reply.kind == HelloReply::Kind::server_hello && raw.reply.version == kTls12 &&
+            is_aead(suite_name(raw.reply.cipher))) {
+          aead = suite_name(raw.reply.cipher);
+        } else if (raw.behaviour == "stalled" || raw.behaviour == "refused") {
+          aead_unknown = true;
+        }
+      });
+    }
+    co_await run_bounded(ex, std::move(weak_jobs), lim.parallel);
+    for (size_t i = 0; i < cats.size(); ++i) {
+      if (found[i]) r.weak_suites.push_back(std::move(*found[i]));
+      if (untested[i]) r.weak_not_tested.emplace_back(cats[i].name);
+    }
+    if (cbc_at && aead.empty() && !aead_unknown) {
+      std::string accepted;
+      for (const auto& v : r.accepted()) accepted += (accepted.empty() ? "" : ", ") + v;
+      r.weak_suites.push_back(
+          {"cbc-only-tls10", cbc_at->version, cbc_at->suite,
+           cbc_at->version + " accepted with the CBC suite " + cbc_at->suite +
+               " and no AEAD suite (GCM, CCM, ChaCha20-Poly1305) accepted on any version (" + accepted +
+               "): every client gets CBC over " + cbc_at->version + " or older, open to BEAST and "
+               "padding-oracle attacks (Lucky 13, POODLE on SSLv3)"});
+    } else if (cbc_at && aead_unknown) {
+      r.weak_not_tested.emplace_back("cbc-only-tls10");
     }
   }
 
@@ -395,35 +696,33 @@ struct SshConn {
   std::string detail;
 };
 
+// Records how a read of the key exchange ended (`what`: what we were waiting for).
+void record_end(SshConn& s, Got g, const std::string& what) {
+  s.behaviour = behaviour_of(g);
+  switch (g) {
+    case Got::bad: s.detail = "malformed " + what; break;
+    case Got::closed: s.detail = "closed before " + what; break;
+    case Got::stalled: s.detail = "no " + what + " before the deadline"; break;
+    case Got::done: break;
+  }
+}
+
 // Reads one binary packet into `payload` (bounded by kMaxPacket and the connection budget).
-Task<bool> read_packet(SshConn& s, std::string& payload, std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
+Task<bool> read_packet(SshConn& s, std::string& payload, Clock::time_point deadline) {
+  auto g = co_await read_until(*s.conn, s.buf, deadline, 16384, [&](std::string& b) {
     size_t used = 0;
     std::string_view p;
-    auto f = ssh::parse_packet(s.buf, &used, &p);
-    if (f == ssh::Frame::ok) {
-      payload.assign(p);
-      s.buf.erase(0, used);
-      co_return true;
+    switch (ssh::parse_packet(b, &used, &p)) {
+      case ssh::Frame::ok:
+        payload.assign(p);
+        b.erase(0, used);
+        return Step::done;
+      case ssh::Frame::bad: return Step::bad;
+      default: return Step::more;
     }
-    if (f == ssh::Frame::bad) {
-      s.behaviour = "garbage";
-      s.detail = "malformed binary packet";
-      co_return false;
-    }
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (s.conn->eof()) {
-      s.behaviour = "closed";
-      s.detail = "closed during key exchange";
-      co_return false;
-    }
-    if (left.count() <= 0 || s.conn->budget_exhausted()) {
-      s.behaviour = "stalled";
-      s.detail = "no complete packet before the deadline";
-      co_return false;
-    }
-    co_await s.conn->read_some(s.buf, left, 16384);
-  }
+  });
+  if (g != Got::done) record_end(s, g, "binary packet");
+  co_return g == Got::done;
 }
 
 // Connects, exchanges identification lines and reads the server's KEXINIT.
@@ -436,33 +735,21 @@ Task<SshConn> ssh_open(Executor ex, Ip ip, uint16_t port, const PostureLimits& l
     co_return s;
   }
   s.conn = std::move(*c);
-  const auto deadline = std::chrono::steady_clock::now() + lim.handshake;
-  co_await s.conn->write("SSH-2.0-Mamori_0.1\r\n");
-  for (;;) {
+  const auto deadline = Clock::now() + lim.handshake;
+  [[maybe_unused]] auto sent = co_await s.conn->write("SSH-2.0-Mamori_0.1\r\n");  // a failure shows in the read
+  auto g = co_await read_until(*s.conn, s.buf, deadline, 4096, [&](std::string& b) {
     size_t used = 0;
     bool bad = false;
-    if (auto id = ssh::find_ident(s.buf, &used, &bad)) {
+    if (auto id = ssh::find_ident(b, &used, &bad)) {
       s.ident = net::printable(*id, 255);
-      s.buf.erase(0, used);
-      break;
+      b.erase(0, used);
+      return Step::done;
     }
-    if (bad) {
-      s.behaviour = "garbage";
-      s.detail = "no SSH identification line";
-      co_return s;
-    }
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (s.conn->eof()) {
-      s.behaviour = "closed";
-      s.detail = "closed before identification";
-      co_return s;
-    }
-    if (left.count() <= 0 || s.conn->budget_exhausted()) {
-      s.behaviour = "stalled";
-      s.detail = "no identification line before the deadline";
-      co_return s;
-    }
-    co_await s.conn->read_some(s.buf, left, 4096);
+    return bad ? Step::bad : Step::more;
+  });
+  if (g != Got::done) {
+    record_end(s, g, "SSH identification line");
+    co_return s;
   }
   std::string payload;
   for (int skipped = 0; skipped < 8; ++skipped) {
@@ -531,58 +818,74 @@ Task<SshReport> analyze_ssh(Executor ex, Ip ip, uint16_t port, PostureLimits lim
     r.detail = "host keys not fetched: no key exchange we can start (curve25519 or a fixed DH group)";
     co_return r;
   }
-  std::vector<std::string> families;
+  // One connection per host key family (the first algorithm of each), at most lim.parallel at
+  // once; the keys are reported in the server's order.
+  std::vector<std::string> families, algs;
   for (const auto& alg : first.kexinit.host_key) {
     std::string fam = family(alg);
     if (fam.empty() || contains(families, fam) || families.size() >= lim.max_host_keys) continue;
     families.push_back(fam);
-    auto s = co_await ssh_open(ex, ip, port, lim);
-    if (s.behaviour != "ok") {
-      r.detail = "host key " + alg + ": " + s.detail;
-      if (s.conn) s.conn->close();
-      continue;
-    }
-    ssh::KexInit mine = s.kexinit;  // the server's own lists: negotiation picks its first choice
-    mine.kex = {kex};
-    mine.host_key = {alg};
-    std::string out = ssh::build_packet(ssh::build_kexinit(mine, random_bytes(16)));
-    std::string init(1, static_cast<char>(30));  // SSH_MSG_KEXDH_INIT / KEX_ECDH_INIT
-    std::string pub;
-    if (kex.rfind("curve25519", 0) == 0) {
-      pub = random_bytes(32);
-    } else {
-      pub = random_bytes(128);  // mpint e, positive and below p for every group we pick
-      pub[0] = static_cast<char>((static_cast<uint8_t>(pub[0]) & 0x7f) | 0x40);
-    }
-    init += std::string({static_cast<char>(0), static_cast<char>(0), static_cast<char>(0),
-                         static_cast<char>(pub.size())});
-    init += pub;
-    out += ssh::build_packet(init);
-    const auto deadline = std::chrono::steady_clock::now() + lim.handshake;
-    if (!co_await s.conn->write(out)) {
-      s.conn->close();
-      continue;
-    }
-    std::string payload;
-    for (int i = 0; i < 8; ++i) {
-      if (!co_await read_packet(s, payload, deadline)) break;
-      auto type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
-      if (type == 2 || type == 4) continue;
-      if (auto blob = ssh::parse_kex_reply_host_key(payload)) {
-        SshHostKey hk;
-        hk.algorithm = alg;
-        if (auto info = ssh::parse_host_key_blob(*blob)) {
-          hk.type = info->type;
-          hk.bits = info->bits;
-        }
-        auto raw = sha256_raw(*blob);
-        hk.sha256 = hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-        hk.fingerprint = "SHA256:" + base64_nopad(raw);
-        r.host_keys.push_back(std::move(hk));
+    algs.push_back(alg);
+  }
+  std::vector<std::optional<SshHostKey>> keys(algs.size());
+  std::vector<std::string> why(algs.size());
+  std::vector<std::function<Task<void>()>> jobs;
+  for (size_t i = 0; i < algs.size(); ++i) {
+    jobs.push_back([&, i]() -> Task<void> {
+      const std::string& alg = algs[i];
+      auto s = co_await ssh_open(ex, ip, port, lim);
+      if (s.behaviour != "ok") {
+        why[i] = "host key " + alg + ": " + s.detail;
+        if (s.conn) s.conn->close();
+        co_return;
       }
-      break;
-    }
-    s.conn->close();
+      ssh::KexInit mine = s.kexinit;  // the server's own lists: negotiation picks its first choice
+      mine.kex = {kex};
+      mine.host_key = {alg};
+      std::string out = ssh::build_packet(ssh::build_kexinit(mine, random_bytes(16)));
+      std::string init(1, static_cast<char>(30));  // SSH_MSG_KEXDH_INIT / KEX_ECDH_INIT
+      std::string pub;
+      if (kex.rfind("curve25519", 0) == 0) {
+        pub = random_bytes(32);
+      } else {
+        pub = random_bytes(128);  // mpint e, positive and below p for every group we pick
+        pub[0] = static_cast<char>((static_cast<uint8_t>(pub[0]) & 0x7f) | 0x40);
+      }
+      init += std::string({static_cast<char>(0), static_cast<char>(0), static_cast<char>(0),
+                           static_cast<char>(pub.size())});
+      init += pub;
+      out += ssh::build_packet(init);
+      const auto deadline = Clock::now() + lim.handshake;
+      if (!co_await s.conn->write(out)) {
+        s.conn->close();
+        co_return;
+      }
+      std::string payload;
+      for (int n = 0; n < 8; ++n) {
+        if (!co_await read_packet(s, payload, deadline)) break;
+        auto type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
+        if (type == 2 || type == 4) continue;
+        if (auto blob = ssh::parse_kex_reply_host_key(payload)) {
+          SshHostKey hk;
+          hk.algorithm = alg;
+          if (auto info = ssh::parse_host_key_blob(*blob)) {
+            hk.type = info->type;
+            hk.bits = info->bits;
+          }
+          auto raw = sha256_raw(*blob);
+          hk.sha256 = hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+          hk.fingerprint = "SHA256:" + base64_nopad(raw);
+          keys[i] = std::move(hk);
+        }
+        break;
+      }
+      s.conn->close();
+    });
+  }
+  co_await run_bounded(ex, std::move(jobs), lim.parallel);
+  for (size_t i = 0; i < algs.size(); ++i) {
+    if (keys[i]) r.host_keys.push_back(std::move(*keys[i]));
+    if (!why[i].empty()) r.detail = why[i];
   }
   co_return r;
 }

@@ -4,8 +4,12 @@
 // security level 0 with min = max version for TLS 1.0-1.3; a hand-built ClientHello for SSLv3,
 // which OpenSSL 3 cannot offer), the negotiated cipher of each, the weak suite categories the
 // server accepts (hand-built hellos offering only that category, at the highest accepted version
-// up to TLS 1.2), and the leaf certificate. A version never actually offered is "not_tested",
-// never "rejected".
+// up to TLS 1.2; "cbc-only-tls10" when SSLv3/TLS 1.0 is accepted with a CBC suite and no AEAD
+// suite is accepted on any version), and the leaf certificate. A version never actually offered
+// is "not_tested", never "rejected". With `starttls` = ftp every connection first runs the FTP
+// preamble (220 greeting, AUTH TLS, 234; RFC 4217) and the first one also checks that FEAT lists
+// AUTH TLS: a server that does not offer it ends with behaviour "no_starttls" and tls = false.
+// Up to `PostureLimits::parallel` connections to the endpoint are open at once.
 // analyze_ssh: identification line, the server's KEXINIT, and each host key (type and SHA-256
 // fingerprint) taken from the server's key-exchange reply; no authentication is attempted.
 //
@@ -39,7 +43,14 @@ struct PostureLimits {
   size_t max_read = 256 * 1024;  // bytes read per connection
   size_t max_cert_list = 100 * 1024;  // OpenSSL's cap on the certificate chain message
   unsigned max_host_keys = 4;   // SSH host key types fetched (one connection each)
+  unsigned parallel = 4;        // connections to one endpoint open at once (at least 1)
 };
+
+// A plain-text protocol that upgrades to TLS on the same connection.
+enum class StartTls { none, ftp };
+// The upgrade to use for an identified service: ftp for "ftp" not already inside TLS; none
+// otherwise (MQTT has no STARTTLS: MQTT over TLS is its own port, 8883).
+StartTls starttls_for(const std::string& service, bool implicit_tls);
 
 struct VersionProbe {
   std::string version;  // "SSLv3" .. "TLSv1.3"
@@ -48,6 +59,7 @@ struct VersionProbe {
   std::string status;
   std::string cipher;  // negotiated, when accepted (OpenSSL or IANA name)
   std::string detail;  // why, when not accepted
+  std::string suite;   // IANA name of the negotiated suite, when accepted
 };
 
 struct CertInfo {
@@ -66,9 +78,11 @@ struct CertInfo {
 };
 
 struct WeakSuite {
-  std::string category;  // "rc4", "3des", "export", "null", "anonymous", "des", "static-rsa"
+  // "rc4", "3des", "export", "null", "anonymous", "des", "static-rsa", "cbc-only-tls10"
+  std::string category;
   std::string version;   // the version it was accepted on
   std::string suite;     // IANA name the server chose
+  std::string note;      // why it is weak, when the category name does not say it all
 };
 
 struct TlsReport {
@@ -76,12 +90,15 @@ struct TlsReport {
   uint16_t port = 0;
   std::string service;  // the identified service it runs (set by the caller), e.g. "https"
   std::string sni;
+  std::string starttls;  // "ftp" when reached through FTP AUTH TLS; empty for TLS from the start
   bool tls = false;  // some version was accepted
   std::vector<VersionProbe> versions;  // SSLv3 .. TLSv1.3, in that order
   std::optional<CertInfo> cert;
   std::vector<WeakSuite> weak_suites;
   std::vector<std::string> weak_not_tested;  // categories we could not test (no version <= 1.2)
-  std::string behaviour = "ok";  // "ok", "garbage", "stalled", "closed", "refused"
+  // "ok", "garbage", "stalled", "closed", "refused"; "no_starttls" (the STARTTLS preamble was
+  // refused or not offered: detail in versions[TLSv1.2].detail)
+  std::string behaviour = "ok";
   std::vector<std::string> accepted() const;  // accepted version names, oldest first
 };
 
@@ -105,7 +122,7 @@ struct SshReport {
 };
 
 Task<TlsReport> analyze_tls(Executor ex, Ip ip, uint16_t port, std::string sni,
-                            PostureLimits limits = {});
+                            PostureLimits limits = {}, StartTls starttls = StartTls::none);
 Task<SshReport> analyze_ssh(Executor ex, Ip ip, uint16_t port, PostureLimits limits = {});
 
 // Certificate facts from DER bytes (nullopt when they do not parse). `now` for expiry tests.

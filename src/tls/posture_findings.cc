@@ -40,7 +40,9 @@ std::vector<Finding> tls_findings(const TlsReport& r, const std::string& service
     std::vector<std::string> cats;
     bool severe = false;
     for (const auto& w : r.weak_suites) {
-      suites.push_back({{"category", w.category}, {"suite", w.suite}, {"version", w.version}});
+      nlohmann::json j = {{"category", w.category}, {"suite", w.suite}, {"version", w.version}};
+      if (!w.note.empty()) j["note"] = w.note;
+      suites.push_back(std::move(j));
       cats.push_back(w.category);
       severe |= w.category == "null" || w.category == "anonymous" || w.category == "export";
     }

@@ -261,6 +261,118 @@ TEST_F(TlsServers, SharedKeyOnTwoDevices) {
   EXPECT_TRUE(reg.observe(*Ip::parse("127.74.0.7"), 8443, "https", "tls-spki", all[0].evidence["key_sha256"], catalog_).empty());
 }
 
+const WeakSuite* weak(const TlsReport& r, const std::string& category) {
+  for (const auto& w : r.weak_suites) {
+    if (w.category == category) return &w;
+  }
+  return nullptr;
+}
+
+// CBC-only on TLS 1.0: TLS 1.0 with forward-secret CBC suites only, so that the CBC class is the
+// only reason for tls-weak-cipher. Controls: the same CBC suites on TLS 1.0 plus an AEAD suite on
+// TLS 1.2 (not CBC-only), and TLS 1.0-1.2 with CBC suites only (TLS 1.2 asked for AEAD: none).
+TEST_F(TlsServers, CbcOnlyOnTls10) {
+  auto only10 = server("127.74.0.8", 24433, "good",
+                       {"-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0"});
+  auto with_gcm = server("127.74.0.9", 24433, "good",
+                         {"-no_tls1_3", "-cipher", "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"});
+  auto cbc12 = server("127.74.0.10", 24433, "good",
+                      {"-no_tls1_3", "-cipher", "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0"});
+
+  auto r = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.8"), 24433, "", quick()); });
+  EXPECT_EQ(r.accepted(), std::vector<std::string>{"TLSv1.0"});
+  ASSERT_NE(weak(r, "cbc-only-tls10"), nullptr);
+  EXPECT_EQ(weak(r, "cbc-only-tls10")->version, "TLSv1.0");
+  EXPECT_NE(weak(r, "cbc-only-tls10")->suite.find("_CBC_"), std::string::npos) << weak(r, "cbc-only-tls10")->suite;
+  auto f = tls_findings(r, "https", catalog_);
+  const Finding* wc = nullptr;
+  for (const auto& x : f) {
+    if (x.check_id == "tls-weak-cipher") wc = &x;
+  }
+  ASSERT_NE(wc, nullptr);
+  EXPECT_EQ(wc->evidence["categories"], (nlohmann::json{"cbc-only-tls10"}));  // ECDHE: not static RSA
+  const auto& ev = wc->evidence["suites"][0];
+  EXPECT_EQ(ev["category"], "cbc-only-tls10");
+  EXPECT_EQ(ev["version"], "TLSv1.0");
+  EXPECT_NE(ev["note"].get<std::string>().find("no AEAD suite"), std::string::npos) << ev["note"];
+  EXPECT_EQ(wc->severity, "medium");
+
+  auto g = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.9"), 24433, "", quick()); });
+  EXPECT_EQ(version(g, "TLSv1.0").status, "accepted");
+  EXPECT_EQ(version(g, "TLSv1.2").status, "accepted");
+  EXPECT_EQ(weak(g, "cbc-only-tls10"), nullptr) << "an AEAD suite is offered on TLS 1.2";
+  EXPECT_TRUE(has(ids(tls_findings(g, "https", catalog_)), "tls-legacy-protocol"));
+
+  auto c = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.0.10"), 24433, "", quick()); });
+  EXPECT_EQ(version(c, "TLSv1.2").status, "accepted");
+  EXPECT_NE(version(c, "TLSv1.2").suite.find("_CBC_"), std::string::npos) << version(c, "TLSv1.2").suite;
+  EXPECT_NE(weak(c, "cbc-only-tls10"), nullptr) << "TLS 1.2 has CBC suites only";
+}
+
+// A real vsftpd with ssl_enable: FEAT lists AUTH TLS, and the TLS behind it is analysed like any
+// TLS port. Control: the same vsftpd without TLS is "no_starttls", not a TLS endpoint.
+class Vsftpd {
+ public:
+  Vsftpd(const std::string& dir, const std::string& ip, uint16_t port, bool tls, const std::string& cert) {
+    if (::geteuid() != 0 || !std::filesystem::exists("/usr/sbin/vsftpd")) {
+      why_ = "needs root and /usr/sbin/vsftpd";
+      return;
+    }
+    std::string conf = dir + "/vsftpd-" + ip + ".conf";
+    std::filesystem::create_directories(dir + "/empty");
+    std::ofstream cfg(conf);
+    cfg << "listen=YES\nlisten_ipv6=NO\nlisten_address=" << ip << "\nlisten_port=" << port
+        << "\nbackground=NO\nanonymous_enable=YES\nanon_root=" << dir << "/empty\nlocal_enable=NO\n"
+        << "write_enable=NO\nsecure_chroot_dir=" << dir << "/empty\npam_service_name=vsftpd\n"
+        << "seccomp_sandbox=NO\nxferlog_enable=NO\n";
+    if (tls) cfg << "ssl_enable=YES\nrsa_cert_file=" << dir << "/" << cert << ".pem\nrsa_private_key_file=" << dir << "/" << cert << ".key\n";
+    cfg.close();
+    proc_ = std::make_unique<Proc>(std::vector<std::string>{"/usr/sbin/vsftpd", conf}, dir + "/vsftpd.log", ip, port);
+    if (!proc_->up()) why_ = "vsftpd did not start: " + run("cat " + dir + "/vsftpd.log");
+  }
+  std::string why() const { return why_; }
+
+ private:
+  std::string why_;
+  std::unique_ptr<Proc> proc_;
+};
+
+TEST_F(TlsServers, FtpAuthTlsOnVsftpd) {
+  Vsftpd tls(dir_, "127.74.3.1", 2121, true, "good");
+  if (!tls.why().empty()) GTEST_SKIP() << tls.why();
+  Vsftpd plain(dir_, "127.74.3.2", 2121, false, "good");
+  ASSERT_TRUE(plain.why().empty()) << plain.why();
+  auto r = run_task([&](asio::any_io_executor ex) {
+    return analyze_tls(ex, *Ip::parse("127.74.3.1"), 2121, "", quick(), StartTls::ftp);
+  });
+  EXPECT_EQ(r.behaviour, "ok") << version(r, "TLSv1.2").detail;
+  EXPECT_TRUE(r.tls);
+  EXPECT_EQ(r.starttls, "ftp");
+  EXPECT_EQ(version(r, "TLSv1.2").status, "accepted") << version(r, "TLSv1.2").detail;
+  EXPECT_FALSE(version(r, "TLSv1.2").cipher.empty());
+  EXPECT_EQ(version(r, "SSLv3").status, "rejected") << version(r, "SSLv3").detail;
+  ASSERT_TRUE(r.cert);
+  EXPECT_EQ(r.cert->subject, "CN=good.test");
+  EXPECT_EQ(r.cert->issuer, "CN=Mamori Test CA");
+  EXPECT_EQ(r.cert->spki_sha256, spki_of("good"));
+  // What openssl s_client -starttls ftp sees on each version must agree.
+  for (const auto& [flag, name] : std::vector<std::pair<std::string, std::string>>{
+           {"-tls1", "TLSv1.0"}, {"-tls1_1", "TLSv1.1"}, {"-tls1_2", "TLSv1.2"}, {"-tls1_3", "TLSv1.3"}}) {
+    std::string out = run("timeout 10 openssl s_client -connect 127.74.3.1:2121 -starttls ftp " + flag +
+                          (flag == "-tls1_3" ? "" : " -cipher 'ALL:@SECLEVEL=0'") + " </dev/null 2>&1 | grep -c 'Cipher is (NONE)'");
+    bool sclient_accepts = out == "0";
+    EXPECT_EQ(version(r, name).status == "accepted", sclient_accepts) << name << ": " << version(r, name).detail;
+  }
+
+  auto p = run_task([&](asio::any_io_executor ex) {
+    return analyze_tls(ex, *Ip::parse("127.74.3.2"), 2121, "", quick(), StartTls::ftp);
+  });
+  EXPECT_EQ(p.behaviour, "no_starttls");
+  EXPECT_FALSE(p.tls);
+  EXPECT_NE(version(p, "TLSv1.2").detail.find("AUTH TLS"), std::string::npos) << version(p, "TLSv1.2").detail;
+  EXPECT_EQ(version(p, "TLSv1.0").status, "not_tested");
+}
+
 // ---------- scripted bad peers: bounded, recorded, never fatal ----------
 
 class BadPeers : public ::testing::Test {
@@ -312,8 +424,34 @@ TEST_F(BadPeers, Sslv3OnlyServer) {
   ASSERT_TRUE(has(ids(f), "tls-weak-cipher"));
   for (const auto& x : f) {
     if (x.check_id == "tls-legacy-protocol") EXPECT_EQ(x.severity, "high");
-    if (x.check_id == "tls-weak-cipher") EXPECT_EQ(x.evidence["categories"], (nlohmann::json{"3des", "static-rsa"}));
+    if (x.check_id == "tls-weak-cipher") {
+      // 3DES-CBC on SSLv3 and nothing else: also CBC-only on TLS 1.0 or older.
+      EXPECT_EQ(x.evidence["categories"], (nlohmann::json{"3des", "static-rsa", "cbc-only-tls10"}));
+    }
   }
+}
+
+// FTP peers that flood the greeting, stall after AUTH TLS or do not offer it: bounded by bytes
+// and time, recorded, never TLS.
+TEST_F(BadPeers, FtpStartTlsBounded) {
+  auto f = peer("ftpflood", "127.74.1.8", 2121);
+  auto s = peer("ftpstall", "127.74.1.9", 2121);
+  auto n = peer("ftpnotls", "127.74.1.10", 2121);
+  ASSERT_TRUE(f->up() && s->up() && n->up());
+  auto lim = quick();
+  lim.handshake = Millis(800);
+  auto t0 = std::chrono::steady_clock::now();
+  auto fr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.8"), 2121, "", lim, StartTls::ftp); });
+  EXPECT_EQ(fr.behaviour, "garbage") << version(fr, "TLSv1.2").detail;
+  EXPECT_FALSE(fr.tls);
+  auto sr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.9"), 2121, "", lim, StartTls::ftp); });
+  EXPECT_EQ(sr.behaviour, "stalled") << version(sr, "TLSv1.2").detail;
+  EXPECT_NE(version(sr, "TLSv1.2").detail.find("AUTH TLS"), std::string::npos) << version(sr, "TLSv1.2").detail;
+  EXPECT_EQ(version(sr, "TLSv1.3").status, "not_tested");
+  auto nr = run_task([&](asio::any_io_executor ex) { return analyze_tls(ex, *Ip::parse("127.74.1.10"), 2121, "", lim, StartTls::ftp); });
+  EXPECT_EQ(nr.behaviour, "no_starttls");
+  EXPECT_FALSE(nr.tls);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));  // did not hang
 }
 
 TEST_F(BadPeers, SshGarbageAndStall) {

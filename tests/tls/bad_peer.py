@@ -10,6 +10,9 @@ bad_peer.py MODE IP PORT, MODE one of:
   sshgarbage an SSH identification line followed by a malformed binary packet
   ssl3only   a server that speaks only SSLv3: a ServerHello (version 3.0, 3DES suite 0x000a)
              to an SSLv3 ClientHello that offers 0x000a, a protocol_version alert otherwise
+  ftpflood   an FTP greeting "220-" whose continuation lines never end (up to 4 MiB)
+  ftpstall   an FTP server whose FEAT lists AUTH TLS, and which never answers AUTH TLS
+  ftpnotls   an FTP server whose FEAT does not list AUTH TLS (and which refuses AUTH with 502)
 Serves until killed. Refuses any address outside 127.0.0.0/8 and ::1.
 """
 import ipaddress
@@ -43,12 +46,38 @@ def ssl3_reply(hello):
     return b"\x16\x03\x00" + struct.pack(">H", len(hs)) + hs
 
 
+def ftp(mode, conn):
+    if mode == "ftpflood":
+        conn.sendall(b"220-Welcome\r\n")
+        for _ in range(4 * 1024 * 1024 // 64):
+            conn.sendall(b" " + b"x" * 61 + b"\r\n")
+        return
+    conn.sendall(b"220 bad peer FTP\r\n")
+    f = conn.makefile("rb")
+    for line in f:
+        cmd = line.strip().upper()
+        if cmd == b"FEAT":
+            feats = b" EPSV\r\n UTF8\r\n" if mode == "ftpnotls" else b" AUTH TLS\r\n PBSZ\r\n PROT\r\n"
+            conn.sendall(b"211-Features:\r\n" + feats + b"211 End\r\n")
+        elif cmd.startswith(b"AUTH"):
+            if mode == "ftpnotls":
+                conn.sendall(b"502 Command not implemented\r\n")
+            else:
+                time.sleep(30)
+                return
+        else:
+            conn.sendall(b"500 Unknown command\r\n")
+
+
 def handle(mode, conn):
     try:
         conn.settimeout(30)
         if mode == "sshgarbage":
             conn.sendall(b"SSH-2.0-Bad_1.0\r\n" + b"\x7f\xff\xff\xff\x00garbage")
             time.sleep(1)
+            return
+        if mode.startswith("ftp"):
+            ftp(mode, conn)
             return
         data = conn.recv(65536)
         if mode == "ssl3only":

@@ -8,7 +8,12 @@ scenario's shared_key names); every TLS service of the lab gets a `tls` record; 
 validates against spec/results.schema.json.
 SharedKey: two `openssl s_server` with the same generated key on 127.74.11.1 and .2 plus one
 with its own key on .3: `shared-private-key` on .1 and .2 naming each other, not on .3.
-Traffic goes only to 127.74.10.0/24 and 127.74.11.0/24. Exit 77 = skipped.
+StartTls: a real vsftpd with ssl_enable on 127.74.12.1:2121 (FTP, AUTH TLS offered in FEAT), a
+plain vsftpd on .3:2121 (no AUTH TLS) and a real mosquitto with a TLS listener on .2:8883 (MQTT
+over TLS; MQTT has no STARTTLS), each with its own self-signed certificate generated here:
+`mamori scan` gives a `tls` record for the FTP port (service ftp) and for 8883 with the right
+public key, tls-self-signed on both, and nothing TLS for the plain FTP server. Needs root.
+Traffic goes only to 127.74.10.0/24, 127.74.11.0/24 and 127.74.12.0/24. Exit 77 = skipped.
 
 Usage: tls_lab_test.py CASE --mamori PATH --lab PATH --scenario PATH --schema PATH
 """
@@ -27,6 +32,7 @@ import jsonschema
 
 LAB_NET = "127.74.10"
 SRV_NET = "127.74.11"
+STARTTLS_NET = "127.74.12"
 POSTURE_CHECKS = {"tls-legacy-protocol", "tls-weak-cipher", "tls-self-signed", "tls-expired",
               "tls-weak-key", "ssh-weak-algorithms"}
 
@@ -164,9 +170,86 @@ def shared_key(args, tmp):
     assert len({r["cert"]["spki_sha256"] for r in tls}) == 2
 
 
+def spki(tmp, name):
+    der = subprocess.run(f"openssl x509 -in {name}.pem -pubkey -noout | openssl pkey -pubin -outform DER",
+                         shell=True, check=True, cwd=tmp, capture_output=True).stdout
+    import hashlib
+    return hashlib.sha256(der).hexdigest()
+
+
+def start_tls(args, tmp):
+    if os.geteuid() != 0:
+        print("SKIP: vsftpd and mosquitto need root")
+        return 77
+    for exe in ("/usr/sbin/vsftpd", "/usr/sbin/mosquitto"):
+        if not os.path.exists(exe):
+            print(f"SKIP: {exe} not installed")
+            return 77
+    os.chmod(tmp, 0o755)  # mosquitto drops to its own user and must read its certificate
+
+    def sh(cmd):
+        subprocess.run(cmd, shell=True, check=True, cwd=tmp, capture_output=True)
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ftp.key -out ftp.pem -subj /CN=ftp.test -days 30")
+    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mq.key -out mq.pem "
+       "-subj /CN=mqtt.test -days 30")
+    sh("chmod 0644 ftp.key mq.key ftp.pem mq.pem")
+    os.makedirs(os.path.join(tmp, "empty"), exist_ok=True)
+    ftp_ip, mq_ip, plain_ip = f"{STARTTLS_NET}.1", f"{STARTTLS_NET}.2", f"{STARTTLS_NET}.3"
+
+    def vsftpd_conf(ip, tls):
+        conf = os.path.join(tmp, f"vsftpd-{ip}.conf")
+        text = (f"listen=YES\nlisten_ipv6=NO\nlisten_address={ip}\nlisten_port=2121\nbackground=NO\n"
+                f"anonymous_enable=YES\nanon_root={tmp}/empty\nlocal_enable=NO\nwrite_enable=NO\n"
+                f"secure_chroot_dir={tmp}/empty\npam_service_name=vsftpd\nseccomp_sandbox=NO\n"
+                f"xferlog_enable=NO\n")
+        if tls:
+            text += f"ssl_enable=YES\nrsa_cert_file={tmp}/ftp.pem\nrsa_private_key_file={tmp}/ftp.key\n"
+        open(conf, "w").write(text)
+        return conf
+    mq_conf = os.path.join(tmp, "mosquitto.conf")
+    open(mq_conf, "w").write(f"persistence false\nlog_dest stderr\nlistener 8883 {mq_ip}\n"
+                             f"certfile {tmp}/mq.pem\nkeyfile {tmp}/mq.key\nallow_anonymous true\n")
+    procs = []
+    try:
+        for cmd, ip, port in ((["/usr/sbin/vsftpd", vsftpd_conf(ftp_ip, True)], ftp_ip, 2121),
+                              (["/usr/sbin/vsftpd", vsftpd_conf(plain_ip, False)], plain_ip, 2121),
+                              (["/usr/sbin/mosquitto", "-c", mq_conf], mq_ip, 8883)):
+            log = open(os.path.join(tmp, f"{os.path.basename(cmd[0])}-{ip}.log"), "w")
+            procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log))
+            for _ in range(100):
+                if listening(ip, port):
+                    break
+                time.sleep(0.05)
+            else:
+                raise SystemExit(f"FAIL: {cmd[0]} on {ip}:{port} did not start: "
+                                 + open(log.name).read()[-1000:])
+        recs = scan(args, [f"{STARTTLS_NET}.1-3"], "2121,8883", tmp)
+    finally:
+        for p in procs:
+            stop(p)
+    services = {(r["ip"], r["port"]): r["service"] for r in recs if r["type"] == "service"}
+    print(f"services: {services}")
+    tls = {(r["ip"], r["port"]): r for r in recs if r["type"] == "tls"}
+    print("tls records: " + ", ".join(f"{ip}:{port} {r.get('service')} {r['versions']}"
+                                      for (ip, port), r in sorted(tls.items())))
+    assert services.get((ftp_ip, 2121)) == "ftp", services
+    assert set(tls) == {(ftp_ip, 2121), (mq_ip, 8883)}, sorted(tls)
+    ftp, mq = tls[(ftp_ip, 2121)], tls[(mq_ip, 8883)]
+    assert ftp.get("service") == "ftp", ftp
+    assert "TLSv1.2" in ftp["versions"], ftp
+    assert ftp["cert"]["subject"] == "CN=ftp.test" and ftp["cert"]["spki_sha256"] == spki(tmp, "ftp"), ftp
+    assert "TLSv1.2" in mq["versions"], mq
+    assert mq["cert"]["subject"] == "CN=mqtt.test" and mq["cert"]["spki_sha256"] == spki(tmp, "mq"), mq
+    assert mq["cert"]["key_type"] == "EC", mq
+    self_signed = {(r["ip"], r.get("port")) for r in recs
+                   if r["type"] == "finding" and r["check_id"] == "tls-self-signed"}
+    assert self_signed == {(ftp_ip, 2121), (mq_ip, 8883)}, sorted(self_signed)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["LabTruth", "SharedKey"])
+    ap.add_argument("case", choices=["LabTruth", "SharedKey", "StartTls"])
     ap.add_argument("--mamori", required=True)
     ap.add_argument("--lab")
     ap.add_argument("--scenario")
@@ -178,6 +261,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="mamori-tls-") as tmp:
         if args.case == "LabTruth":
             lab_truth(args, tmp)
+        elif args.case == "StartTls":
+            if start_tls(args, tmp) == 77:
+                return 77
         else:
             shared_key(args, tmp)
     print("PASS")
