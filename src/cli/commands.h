@@ -35,5 +35,6 @@ Expected<std::unique_ptr<RecordSink>> open_result_store();
 Command add_evaluate_command(CLI::App& app);
 Command add_catalog_command(CLI::App& app);
 Command add_label_command(CLI::App& app);
+Command add_exposure_command(CLI::App& app);
 
 }  // namespace mamori

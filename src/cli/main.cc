@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
                                       mamori::add_evaluate_command(app),
                                       mamori::add_catalog_command(app),
                                       mamori::add_label_command(app),
+                                      mamori::add_exposure_command(app),
                                       mamori::add_store_commands(app)};  // last: see store_commands.cc
   try {
     app.parse(argc, argv);

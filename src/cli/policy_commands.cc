@@ -21,6 +21,7 @@
 #include "report/label.h"
 #include "report/records.h"
 #include "report/writers.h"
+#include "store/store.h"
 
 namespace mamori {
 namespace {
@@ -146,6 +147,7 @@ int run_evaluate(const EvaluateArgs& a) {
     }
     if (judge) {
       for (const auto& ip : order) judge->device_done(ip);
+      judge->finish();
     }
     for (const auto& r : held_end) out.write(r);
     if (bad > 0) {
@@ -259,8 +261,9 @@ int run_catalog(const std::string& action, const std::string& arg, const std::st
 }
 
 struct LabelArgs {
-  std::string ip;
+  std::string ip;  // an address, or (from the store) a store device id
   std::string input;
+  std::string db, scan;  // without --input: the store, and a scan in it
   std::string format = "html";
   std::string lang = "en";
   std::string output;
@@ -276,18 +279,51 @@ std::string catalog_version() {
 int run_label(const LabelArgs& a) {
   if (a.format != "html" && a.format != "svg") return usage("label", "invalid format '" + a.format + "': expected html or svg");
   if (a.lang != "en" && a.lang != "ja") return usage("label", "invalid language '" + a.lang + "': expected en or ja");
-  std::ifstream in(a.input);
-  if (!in) return usage("label", "cannot read '" + a.input + "'");
+  // The records: from the JSON Lines file, else from the store (the latest scan that saw the
+  // device, or --scan).
+  std::vector<nlohmann::json> stored;
+  std::string ip = a.ip, source = a.input;
+  if (a.input.empty()) {
+    std::string db = a.db.empty() ? store::default_db_path() : a.db;
+    if (db.empty()) return usage("label", "no database: give -i FILE.jsonl, --db or MAMORI_DB");
+    auto st = store::Store::open(db, true);
+    if (!st) {
+      std::fprintf(stderr, "mamori label: %s\n", st.error().message.c_str());
+      return kExitFailure;
+    }
+    auto where = (*st)->locate(a.ip, a.scan);
+    if (!where) {
+      std::fprintf(stderr, "mamori label: %s\n", where.error().message.c_str());
+      return kExitFailure;
+    }
+    ip = where->second;
+    source = "scan " + where->first;
+    stored = (*st)->records(where->first);
+  } else if (!a.scan.empty() || !a.db.empty()) {
+    return usage("label", "--scan and --db read the store: not with -i");
+  }
+  std::ifstream in;
+  if (!a.input.empty()) {
+    in.open(a.input);
+    if (!in) return usage("label", "cannot read '" + a.input + "'");
+  }
   LabelInput li;
   li.lang = a.lang;
   li.mamori_version = kMamoriVersion;
   li.catalog_version = catalog_version();
   std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty() || line.size() > kMaxLine) continue;
-    auto r = nlohmann::json::parse(line, nullptr, false);
+  size_t n = 0, next_stored = 0;
+  for (;;) {
+    nlohmann::json r;
+    if (a.input.empty()) {
+      if (next_stored >= stored.size()) break;
+      r = std::move(stored[next_stored++]);
+    } else {
+      if (!std::getline(in, line)) break;
+      ++n;
+      if (line.empty() || line.size() > kMaxLine) continue;
+      r = nlohmann::json::parse(line, nullptr, false);
+    }
     if (r.is_discarded() || !r.is_object()) continue;
     const std::string type = r.value("type", "");
     if (type == "scan" && r.value("phase", "") == "start") {
@@ -295,17 +331,17 @@ int run_label(const LabelArgs& a) {
       if (r.contains("vantage") && r["vantage"].is_string()) li.vantage = r["vantage"].get<std::string>();
       continue;
     }
-    if (!r.contains("ip") || !r["ip"].is_string() || r["ip"].get<std::string>() != a.ip) continue;
+    if (!r.contains("ip") || !r["ip"].is_string() || r["ip"].get<std::string>() != ip) continue;
     if (type == "device") li.device = r;
     if (type == "verdict" && r.contains("requirement") && r["requirement"].is_string()) {
       li.verdicts[r["requirement"].get<std::string>()] = r;
     }
   }
-  if (li.device.is_null()) return usage("label", "no device " + a.ip + " in '" + a.input + "'");
+  if (li.device.is_null()) return usage("label", "no device " + ip + " in '" + source + "'");
   bool any = false;
   for (const auto& m : label_measures()) any = any || li.verdicts.count(m);
   if (!any) {
-    return usage("label", "no verdicts for " + a.ip + " in '" + a.input +
+    return usage("label", "no verdicts for " + ip + " in '" + source +
                               "': scan with the judge stage, or run `mamori evaluate` on it first");
   }
   const std::string text = a.format == "svg" ? label_svg(li) : label_html(li);
@@ -328,9 +364,12 @@ Command add_label_command(CLI::App& app) {
   auto a = std::make_shared<LabelArgs>();
   CLI::App* cmd = app.add_subcommand(
       "label", "A one-page label of a device: each measure of the JEITA paper as verified, failed or not verifiable");
-  cmd->add_option("IP", a->ip, "The device's address")->required();
-  cmd->add_option("-i,--input", a->input, "JSON Lines results with verdicts (mamori scan -o, or mamori evaluate)")
+  cmd->add_option("DEVICE", a->ip, "The device's address, or its device id in the store (mamori devices)")
       ->required();
+  cmd->add_option("-i,--input", a->input,
+                  "JSON Lines results with verdicts (mamori scan -o, or mamori evaluate); default: the store");
+  cmd->add_option("--db", a->db, "The store (a file or postgresql://...; default: $MAMORI_DB, else the user's)");
+  cmd->add_option("--scan", a->scan, "A scan in the store (default: the latest that saw the device)");
   cmd->add_option("--format", a->format, "html or svg")->capture_default_str();
   cmd->add_option("--lang", a->lang, "en or ja")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "Write the label here (default: standard output)");

@@ -91,6 +91,9 @@ struct ScanArgs {
   bool creds_mode = false;  // `mamori creds`
 };
 
+// Scans of at most this many addresses judge every device at the end (JudgeStageOptions::hold).
+constexpr uint64_t kJudgeHoldMaxTargets = 4096;
+
 // The stages of the pipeline in order. Only those marked available run in this version.
 struct StageInfo {
   const char* name;
@@ -656,7 +659,14 @@ int run_scan(ScanArgs& a) {
   // The judge sits between the stages and the outputs: it holds each device's findings until
   // the device is complete, then writes them re-scored with the device's verdicts.
   std::optional<JudgeStage> judge;
-  if (judge_setup) judge.emplace(records, judge_setup->policy, judge_setup->checks, judge_setup->options);
+  if (judge_setup) {
+    // A LAN-sized scan is judged at its end, so a gateway's port mappings (found whenever the
+    // gateway is identified) reach every device they point to; a survey judges as it goes.
+    JudgeStageOptions jopt;
+    jopt.hold = targets.set.size() <= kJudgeHoldMaxTargets;
+    jopt.vantage = a.vantage;
+    judge.emplace(records, judge_setup->policy, judge_setup->checks, judge_setup->options, jopt);
+  }
   ScanOutput out(scan_id, targets, judge ? static_cast<RecordSink*>(&*judge) : &records, table.get(),
                  a.reveal_secrets);
   if (judge) {
@@ -754,7 +764,10 @@ int run_scan(ScanArgs& a) {
     complete = complete && !signals.interrupted();
   }
   // Devices that never completed (an interrupt): their findings still go out, without verdicts.
-  if (judge) judge->flush_incomplete();
+  if (judge) {
+    judge->finish();
+    judge->flush_incomplete();
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!records.empty()) {
     ScanEndInfo end;

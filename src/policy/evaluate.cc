@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/json_fields.h"
+
 namespace mamori::policy {
 namespace {
 
@@ -22,15 +24,8 @@ int level_of(const std::string& s) {
   return 2;  // an unknown severity is judged as medium
 }
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-int port_of(const json& j) {
-  auto it = j.find("port");
-  return it != j.end() && it->is_number_integer() ? it->get<int>() : -1;
-}
+// The port of a record, -1 when it has none (core/json_fields.h reads it).
+int port_of(const json& j) { return static_cast<int>(field_port(j).value_or(-1)); }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -44,7 +39,7 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 
 // A service's "name/port" for reasons.
 std::string label(const json& s) {
-  return fmt::format("{} on {}/{}", str(s, "service"), port_of(s), str(s, "proto").empty() ? "tcp" : str(s, "proto"));
+  return fmt::format("{} on {}/{}", field_str(s, "service"), port_of(s), field_str(s, "proto").empty() ? "tcp" : field_str(s, "proto"));
 }
 
 const std::set<std::string> kConcluded = {"accepted", "no_auth_required", "rejected_all"};
@@ -79,7 +74,7 @@ Status evidence_status(Evidence e, const DeviceRecords& d, const Category* cat, 
       if (e == Evidence::credential_audit) {
         // A service that needs no login uses no password: the authentication requirements
         // judge it (no-authentication), not the password ones.
-        std::erase_if(logins, [](const json* c) { return str(*c, "outcome") == "no_auth_required"; });
+        std::erase_if(logins, [](const json* c) { return field_str(*c, "outcome") == "no_auth_required"; });
       }
       if (logins.empty()) {
         return {"not_applicable", "no password login service was found on the scanned ports"};
@@ -87,8 +82,8 @@ Status evidence_status(Evidence e, const DeviceRecords& d, const Category* cat, 
       std::vector<std::string> open;
       for (const json* cp : logins) {
         const json& c = *cp;
-        if (!kConcluded.count(str(c, "outcome"))) {
-          open.push_back(fmt::format("{} on port {} ({})", str(c, "service"), port_of(c), str(c, "outcome")));
+        if (!kConcluded.count(field_str(c, "outcome"))) {
+          open.push_back(fmt::format("{} on port {} ({})", field_str(c, "service"), port_of(c), field_str(c, "outcome")));
         }
       }
       if (!open.empty()) return {"not_verifiable", "the audit did not conclude on: " + join(open)};
@@ -106,9 +101,9 @@ Status evidence_status(Evidence e, const DeviceRecords& d, const Category* cat, 
         return {"not_applicable", "no password login service was found on the scanned ports"};
       }
       for (const auto& c : d.credentials) {
-        if (str(c, "outcome") == "lockout_suspected") {
+        if (field_str(c, "outcome") == "lockout_suspected") {
           return {"pass", fmt::format("{} on port {} locked out or slowed repeated wrong passwords",
-                                      str(c, "service"), port_of(c))};
+                                      field_str(c, "service"), port_of(c))};
         }
       }
       return {"not_verifiable",
@@ -126,10 +121,10 @@ Status evidence_status(Evidence e, const DeviceRecords& d, const Category* cat, 
       std::vector<std::string> unexpected;
       for (const auto& s : d.services) {
         uint16_t port = static_cast<uint16_t>(std::max(0, port_of(s)));
-        std::string proto = str(s, "proto").empty() ? "tcp" : str(s, "proto");
+        std::string proto = field_str(s, "proto").empty() ? "tcp" : field_str(s, "proto");
         if (o.manifest) {
           if (!o.manifest->ports.count({port, proto})) unexpected.push_back(label(s));
-        } else if (!cat || !contains(cat->needs, str(s, "service"))) {
+        } else if (!cat || !contains(cat->needs, field_str(s, "service"))) {
           unexpected.push_back(label(s));
         }
       }
@@ -259,27 +254,45 @@ Scored score(const RiskTable& risk, const Category* category, const std::string&
 Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, const DeviceRecords& d,
                        const EvalOptions& o, const std::string& scan_id) {
   Judgement out;
-  std::string ip = str(d.device, "ip");
-  if (ip.empty() && !d.services.empty()) ip = str(d.services.front(), "ip");
-  if (ip.empty() && !d.findings.empty()) ip = str(d.findings.front(), "ip");
-  std::string category_id = str(d.device, "category");
+  std::string ip = field_str(d.device, "ip");
+  if (ip.empty() && !d.services.empty()) ip = field_str(d.services.front(), "ip");
+  if (ip.empty() && !d.findings.empty()) ip = field_str(d.findings.front(), "ip");
+  std::string category_id = field_str(d.device, "category");
   if (category_id.empty()) category_id = "unknown";
   const Category* cat = policy.category(category_id);
-  std::string form = str(d.device, "connection_form");
+  std::string form = field_str(d.device, "connection_form");
   if (form.empty()) form = o.connection_form;
+  // A gateway holding a public external address is itself on the internet.
+  for (const auto& s : d.services) {
+    if (std::string ext = gateway_external_address(s); !ext.empty() && form != "direct") {
+      form = "direct";
+      out.connection_form_reason = "it is the gateway: it holds the external address " + ext + " (UPnP IGD)";
+    }
+  }
+  // A mapping the gateway lists is measured evidence: it outranks a stated form, except
+  // `direct` (the device's own address answers from outside, which is more exposed still).
+  if (!d.forwards.empty() && form != "direct") {
+    const Forward& f = d.forwards.front();
+    out.connection_form_reason = fmt::format("the gateway {} forwards {}/{}{} to port {} (UPnP IGD){}", f.router,
+                                             f.external_port, f.protocol,
+                                             f.external_ip.empty() ? "" : " of " + f.external_ip, f.internal_port,
+                                             d.forwards.size() > 1 ? fmt::format(" and {} more", d.forwards.size() - 1) : "");
+    form = "port_forwarded";
+  }
+  out.connection_form = form;
 
   // The policy's own findings: open ports the category or the manifest does not need.
   std::vector<json> findings;
   for (const auto& f : d.findings) {
-    const std::string id = str(f, "check_id");
+    const std::string id = field_str(f, "check_id");
     // The policy's own findings are regenerated below from the evidence.
     if (id != "unneeded-port-open" && id != "udp-amplification" && id != "upnp-igd-exposed") findings.push_back(f);
   }
   if (const CheckInfo* info = checks.find("unneeded-port-open")) {
     for (const auto& s : d.services) {
-      const std::string svc = str(s, "service");
+      const std::string svc = field_str(s, "service");
       const int port = port_of(s);
-      const std::string proto = str(s, "proto").empty() ? "tcp" : str(s, "proto");
+      const std::string proto = field_str(s, "proto").empty() ? "tcp" : field_str(s, "proto");
       std::string reason;
       if (o.manifest) {
         if (!o.manifest->ports.count({static_cast<uint16_t>(std::max(0, port)), proto})) {
@@ -314,10 +327,10 @@ Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, 
     const CheckInfo* info = checks.find(check);
     if (!info) return;
     for (const auto& f : findings) {
-      if (str(f, "check_id") == check && port_of(f) == port_of(s)) return;  // already reported
+      if (field_str(f, "check_id") == check && port_of(f) == port_of(s)) return;  // already reported
     }
     findings.push_back({{"type", "finding"}, {"scan_id", scan_id}, {"ip", ip}, {"port", port_of(s)},
-                        {"service", str(s, "service")}, {"check_id", info->id}, {"severity", info->severity},
+                        {"service", field_str(s, "service")}, {"check_id", info->id}, {"severity", info->severity},
                         {"cia", info->cia}, {"requirements", info->requirements}, {"title", info->title},
                         {"title_ja", info->title_ja}, {"evidence", std::move(evidence)}});
   };
@@ -337,19 +350,29 @@ Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, 
     }
   }
 
+  for (const auto& fw : d.forwards) {
+    json s = {{"port", fw.internal_port}, {"service", ""}};
+    for (const auto& svc : d.services) {
+      if (port_of(svc) == fw.internal_port && (field_str(svc, "proto").empty() ? "tcp" : field_str(svc, "proto")) == fw.protocol) {
+        s["service"] = field_str(svc, "service");
+      }
+    }
+    add_finding("port-forwarded-service", s, forward_evidence(fw));
+  }
+
   // Re-score every finding by the risk table.
   std::map<std::string, std::vector<json*>> by_check;
   for (auto& f : findings) {
-    const std::string id = str(f, "check_id");
+    const std::string id = field_str(f, "check_id");
     const CheckInfo* info = checks.find(id);
-    std::string base = info ? info->severity : str(f, "severity");
+    std::string base = info ? info->severity : field_str(f, "severity");
     std::vector<std::string> cia = info ? info->cia : std::vector<std::string>{};
     if (!info && f.contains("cia") && f["cia"].is_array()) {
       for (const auto& c : f["cia"]) {
         if (c.is_string()) cia.push_back(c.get<std::string>());
       }
     }
-    Scored s = score(policy.risk(), cat, id, base, cia, form, str(f, "service"));
+    Scored s = score(policy.risk(), cat, id, base, cia, form, field_str(f, "service"));
     f["severity"] = s.severity;
     f["base_severity"] = base;
     f["severity_reason"] = s.reason;
@@ -372,7 +395,7 @@ Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, 
       for (const auto& c : failing) {
         for (const json* f : by_check[c]) {
           int p = port_of(*f);
-          where.push_back(p >= 0 ? fmt::format("{} ({} on {})", c, str(*f, "service"), p) : c);
+          where.push_back(p >= 0 ? fmt::format("{} ({} on {})", c, field_str(*f, "service"), p) : c);
         }
       }
       st = {"fail", join(where)};

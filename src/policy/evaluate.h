@@ -15,6 +15,7 @@
 
 #include "checks/findings.h"
 #include "policy/catalog.h"
+#include "policy/exposure.h"
 
 namespace mamori::policy {
 
@@ -46,11 +47,16 @@ struct EvalOptions {
 struct DeviceRecords {
   nlohmann::json device;  // the `device` record (null: none was written)
   std::vector<nlohmann::json> services, credentials, tls, findings;
+  // Port mappings a gateway listed that point to this device (policy/exposure.h): proof that
+  // it is port_forwarded, each one a `port-forwarded-service` finding.
+  std::vector<Forward> forwards;
 };
 
 struct Judgement {
   std::vector<nlohmann::json> findings;  // re-scored, plus the policy's own (unneeded-port-open)
   std::vector<nlohmann::json> verdicts;  // one per requirement of the selected standards
+  std::string connection_form;           // the form the findings were scored in
+  std::string connection_form_reason;    // why, when measured rather than stated ("" otherwise)
 };
 
 // `scan_id` goes into the new records. Deterministic.
