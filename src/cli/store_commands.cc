@@ -285,7 +285,7 @@ int run_notify(const StoreArgs& a) {
   auto text = read_file(a.owners);
   if (!text) return fail("notify", text.error().message, kExitUsage);
   // prefix,owner per line; '#' comments and a header line are skipped.
-  std::vector<std::pair<store::Cidr, std::string>> owners;
+  std::vector<std::pair<store::Network, std::string>> owners;
   std::istringstream in(*text);
   std::string line;
   int n = 0;
@@ -302,7 +302,7 @@ int run_notify(const StoreArgs& a) {
     };
     trim(prefix);
     trim(owner);
-    auto c = store::Cidr::parse(prefix);
+    auto c = store::Network::parse(prefix);
     if (!c) {
       if (n == 1) continue;  // a header
       return fail("notify", fmt::format("{}:{}: '{}' is not a network prefix", a.owners, n, prefix), kExitUsage);
@@ -322,9 +322,9 @@ int run_notify(const StoreArgs& a) {
   for (const auto& r : *recs) {
     if (r.value("type", "") != "finding" || !r.contains("ip") || !r["ip"].is_string()) continue;
     const std::string ip = r["ip"].get<std::string>();
-    const std::pair<store::Cidr, std::string>* best = nullptr;
+    const std::pair<store::Network, std::string>* best = nullptr;
     for (const auto& o : owners)
-      if (o.first.contains(ip) && (!best || o.first.bits > best->first.bits)) best = &o;
+      if (o.first.contains(ip) && (!best || o.first.span() < best->first.span())) best = &o;
     if (!best) {
       ++unassigned;
       continue;

@@ -1,4 +1,5 @@
 #include "store/report.h"
+#include "core/json_fields.h"
 #include "core/text.h"
 
 #include <algorithm>
@@ -16,19 +17,6 @@ using nlohmann::json;
 
 const char* const kSeverities[] = {"critical", "high", "medium", "low", "info"};
 
-std::string str(const json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  if (it == j.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number() || it->is_boolean()) return it->dump();
-  return "";
-}
-std::optional<int64_t> port_of(const json& j) {
-  auto it = j.find("port");
-  if (it != j.end() && it->is_number_integer()) return it->get<int64_t>();
-  return std::nullopt;
-}
 
 struct Device {
   std::string ip;
@@ -48,15 +36,15 @@ Model build(const std::vector<json>& records) {
   Model m;
   for (const json& r : records) {
     if (!r.is_object()) continue;
-    const std::string type = str(r, "type");
-    if (m.scan_id.empty()) m.scan_id = str(r, "scan_id");
+    const std::string type = field_str(r, "type");
+    if (m.scan_id.empty()) m.scan_id = field_str(r, "scan_id");
     if (type == "scan") {
-      (str(r, "phase") == "end" ? m.end : m.start) = r;
+      (field_str(r, "phase") == "end" ? m.end : m.start) = r;
       continue;
     }
-    const std::string ip = str(r, "ip");
+    const std::string ip = field_str(r, "ip");
     if (ip.empty()) continue;
-    if (type == "port" && str(r, "state") != "open") continue;
+    if (type == "port" && field_str(r, "state") != "open") continue;
     auto [it, fresh] = m.devices.try_emplace(ip);
     Device& d = it->second;
     if (fresh) {
@@ -88,7 +76,7 @@ struct Texts {
       *devices, *open_ports, *services, *findings, *by_severity, *by_category, *device, *identity,
       *category, *vendor, *model, *firmware, *connection, *port, *service, *product, *check, *severity,
       *evidence, *verdicts, *requirement, *status, *reason, *credentials, *outcome, *none, *caveat,
-      *unknown, *trend;
+      *unknown, *trend, *by_form;
 };
 const Texts kEn{"Mamori report", "Scan", "Started", "Ended", "Vantage", "Targets", "complete",
                 "incomplete (interrupted or still running)", "Summary", "Devices", "Open ports", "Services",
@@ -98,7 +86,7 @@ const Texts kEn{"Mamori report", "Scan", "Started", "Ended", "Vantage", "Targets
                 "Credential audit", "Outcome", "none",
                 "What this report shows was observed from the network at the time of the scan; it does not "
                 "prove the absence of weaknesses Mamori does not test.",
-                "unknown", "Findings per scan (trend)"};
+                "unknown", "Findings per scan (trend)", "Findings by connection form"};
 const Texts kJa{"Mamori 診断レポート", "スキャン", "開始", "終了", "観測地点", "対象", "完了",
                 "未完了（中断または実行中）", "概要", "機器", "開いているポート", "サービス", "検出事項",
                 "重大度別の検出事項", "機器カテゴリ別の検出事項", "機器", "識別情報", "カテゴリ", "ベンダー",
@@ -106,7 +94,7 @@ const Texts kJa{"Mamori 診断レポート", "スキャン", "開始", "終了",
                 "根拠", "要件の判定", "要件", "判定", "理由", "認証情報の監査", "結果", "なし",
                 "このレポートはスキャン時点でネットワークから観測できた内容を示すものであり、Mamori が検査しない"
                 "弱点が存在しないことを保証するものではありません。",
-                "不明", "スキャンごとの検出事項（推移）"};
+                "不明", "スキャンごとの検出事項（推移）", "接続形態別の検出事項"};
 const char* severity_label(const std::string& s, bool ja) {
   if (!ja) return nullptr;
   static const std::map<std::string, const char*> m{
@@ -117,13 +105,13 @@ const char* severity_label(const std::string& s, bool ja) {
 
 std::string finding_title(const json& f, const ReportOptions& o) {
   const bool ja = o.lang == "ja";
-  std::string t = str(f, ja ? "title_ja" : "title");
+  std::string t = field_str(f, ja ? "title_ja" : "title");
   if (t.empty()) {
-    auto it = o.titles.find(str(f, "check_id"));
+    auto it = o.titles.find(field_str(f, "check_id"));
     if (it != o.titles.end()) t = ja ? it->second.second : it->second.first;
   }
-  if (t.empty()) t = str(f, ja ? "title" : "title_ja");
-  if (t.empty()) t = str(f, "check_id");
+  if (t.empty()) t = field_str(f, ja ? "title" : "title_ja");
+  if (t.empty()) t = field_str(f, "check_id");
   return t;
 }
 
@@ -134,24 +122,36 @@ std::string safe_dump(const json& j, int indent = -1) {
 }
 
 std::string port_text(const json& r) {
-  auto p = port_of(r);
+  auto p = field_port(r);
   if (!p) return "";
-  std::string proto = str(r, "proto");
+  std::string proto = field_str(r, "proto");
   return std::to_string(*p) + (proto.empty() ? "" : "/" + proto);
 }
 
 std::map<std::string, int> count_by_severity(const Model& m) {
   std::map<std::string, int> c;
   for (const auto& [ip, d] : m.devices)
-    for (const auto& f : d.findings) c[str(f, "severity")]++;
+    for (const auto& f : d.findings) c[field_str(f, "severity")]++;
   return c;
 }
 std::map<std::string, int> count_by_category(const Model& m, const std::string& unknown) {
   std::map<std::string, int> c;
   for (const auto& [ip, d] : m.devices) {
     if (d.findings.empty()) continue;
-    std::string cat = str(d.device, "category");
+    std::string cat = field_str(d.device, "category");
     c[cat.empty() ? unknown : cat] += static_cast<int>(d.findings.size());
+  }
+  return c;
+}
+
+// Findings by the connection form of their device (the `device` record's connection_form:
+// direct, port_forwarded, nat, lan_only...; none recorded counts as `unknown`).
+std::map<std::string, int> count_by_form(const Model& m, const std::string& unknown) {
+  std::map<std::string, int> c;
+  for (const auto& [ip, d] : m.devices) {
+    if (d.findings.empty()) continue;
+    std::string form = field_str(d.device, "connection_form");
+    c[form.empty() ? unknown : form] += static_cast<int>(d.findings.size());
   }
   return c;
 }
@@ -205,9 +205,9 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
     if (!v.empty()) h += fmt::format("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
   };
   row(t.scan, m.scan_id);
-  row(t.started, str(m.start, "time"));
-  row(t.ended, str(m.end, "time"));
-  row(t.vantage, str(m.start, "vantage"));
+  row(t.started, field_str(m.start, "time"));
+  row(t.ended, field_str(m.end, "time"));
+  row(t.vantage, field_str(m.start, "vantage"));
   std::string targets;
   if (auto it = m.start.find("targets"); it != m.start.end() && it->is_array())
     for (const auto& x : *it)
@@ -237,6 +237,11 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
   h += "<div class=\"charts\">";
   h += fmt::format("<figure><figcaption>{}</figcaption>{}</figure>", esc(t.by_severity), svg_bars(sev_bars, t.by_severity));
   h += fmt::format("<figure><figcaption>{}</figcaption>{}</figure>", esc(t.by_category), svg_bars(cat_bars, t.by_category));
+  auto form = count_by_form(m, t.unknown);
+  std::vector<std::pair<std::string, int>> form_bars(form.begin(), form.end());
+  std::sort(form_bars.begin(), form_bars.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  h += fmt::format("<figure class=\"by-form\"><figcaption>{}</figcaption>{}</figure>", esc(t.by_form),
+                   svg_bars(form_bars, t.by_form));
   if (o.trend.size() >= 2) {
     std::vector<std::pair<std::string, int>> trend;
     for (const auto& [label, n] : o.trend) trend.emplace_back(label, static_cast<int>(n));
@@ -247,17 +252,17 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
   h += fmt::format("<h2>{}</h2>\n", esc(t.devices));
   for (const std::string& ip : m.order) {
     const Device& d = m.devices.at(ip);
-    std::string name = str(d.device, "vendor");
-    std::string model = str(d.device, "model");
+    std::string name = field_str(d.device, "vendor");
+    std::string model = field_str(d.device, "model");
     if (!model.empty()) name += (name.empty() ? "" : " ") + model;
-    std::string category = str(d.device, "category");
+    std::string category = field_str(d.device, "category");
     h += fmt::format("<section class=\"device\"><h3>{}{}{}</h3>\n", esc(ip), name.empty() ? "" : " — ", esc(name));
     h += fmt::format("<h4>{}</h4><table>", esc(t.identity));
     row(t.category, category.empty() ? t.unknown : category);
-    row(t.vendor, str(d.device, "vendor"));
+    row(t.vendor, field_str(d.device, "vendor"));
     row(t.model, model);
-    row(t.firmware, str(d.device, "firmware"));
-    row(t.connection, str(d.device, "connection_form"));
+    row(t.firmware, field_str(d.device, "firmware"));
+    row(t.connection, field_str(d.device, "connection_form"));
     for (const auto& [k, v] : d.keys) row(k.c_str(), v);
     h += "</table>\n";
     if (!d.services.empty() || !d.ports.empty()) {
@@ -265,13 +270,13 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
                        esc(t.service), esc(t.product));
       std::set<std::string> shown;
       for (const auto& s : d.services) {
-        std::string prod = str(s, "product");
-        std::string ver = str(s, "version");
+        std::string prod = field_str(s, "product");
+        std::string ver = field_str(s, "version");
         if (!ver.empty()) prod += " " + ver;
-        std::string vend = str(s, "vendor");
+        std::string vend = field_str(s, "vendor");
         if (prod.empty()) prod = vend;
         shown.insert(port_text(s));
-        h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(port_text(s)), esc(str(s, "service")),
+        h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(port_text(s)), esc(field_str(s, "service")),
                          esc(prod));
       }
       for (const auto& p : d.ports)
@@ -286,19 +291,19 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
       std::vector<const json*> fs;
       for (const auto& f : d.findings) fs.push_back(&f);
       std::stable_sort(fs.begin(), fs.end(), [](const json* a, const json* b) {
-        return severity_rank(str(*a, "severity")) < severity_rank(str(*b, "severity"));
+        return severity_rank(field_str(*a, "severity")) < severity_rank(field_str(*b, "severity"));
       });
       h += fmt::format("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", esc(t.severity), esc(t.check),
                        esc(t.port), esc(t.evidence));
       for (const json* f : fs) {
-        std::string s = str(*f, "severity");
+        std::string s = field_str(*f, "severity");
         const char* sl = severity_label(s, ja);
         std::string cls = severity_rank(s) < 5 ? s : "info";
         auto ev = f->find("evidence");
         h += fmt::format("<tr><td><span class=\"sev sev-{}\">{}</span></td><td>{}<br><code>{}</code></td><td>{}</td>"
                          "<td><pre>{}</pre></td></tr>",
-                         cls, esc(sl ? sl : s), esc(finding_title(*f, o)), esc(str(*f, "check_id")),
-                         esc(port_text(*f) + (str(*f, "service").empty() ? "" : " " + str(*f, "service"))),
+                         cls, esc(sl ? sl : s), esc(finding_title(*f, o)), esc(field_str(*f, "check_id")),
+                         esc(port_text(*f) + (field_str(*f, "service").empty() ? "" : " " + field_str(*f, "service"))),
                          esc(ev != f->end() ? safe_dump(*ev, 1) : ""));
       }
       h += "</table>\n";
@@ -307,9 +312,9 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
       h += fmt::format("<h4>{}</h4><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>", esc(t.verdicts),
                        esc(t.requirement), esc(t.status), esc(t.reason));
       for (const auto& v : d.verdicts) {
-        std::string st = str(v, "status");
-        h += fmt::format("<tr><td>{}</td><td class=\"st-{}\">{}</td><td>{}</td></tr>", esc(str(v, "requirement")),
-                         esc(st), esc(st), esc(str(v, "reason")));
+        std::string st = field_str(v, "status");
+        h += fmt::format("<tr><td>{}</td><td class=\"st-{}\">{}</td><td>{}</td></tr>", esc(field_str(v, "requirement")),
+                         esc(st), esc(st), esc(field_str(v, "reason")));
       }
       h += "</table>\n";
     }
@@ -317,11 +322,11 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
       h += fmt::format("<h4>{}</h4><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>", esc(t.credentials),
                        esc(t.port), esc(t.service), esc(t.outcome));
       for (const auto& cr : d.credentials) {
-        std::string out = str(cr, "outcome");
-        std::string user = str(cr, "username");
+        std::string out = field_str(cr, "outcome");
+        std::string user = field_str(cr, "username");
         // The password is shown exactly as recorded (redacted unless the scan revealed it).
-        if (!user.empty()) out += " (" + user + " / " + str(cr, "password") + ")";
-        h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(port_text(cr)), esc(str(cr, "service")),
+        if (!user.empty()) out += " (" + user + " / " + field_str(cr, "password") + ")";
+        h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(port_text(cr)), esc(field_str(cr, "service")),
                          esc(out));
       }
       h += "</table>\n";
@@ -329,7 +334,7 @@ th{background:#eef2f8}pre{white-space:pre-wrap;word-break:break-all;margin:0;fon
     h += "</section>\n";
   }
   h += fmt::format("<p class=\"caveat\">{}</p>\n<p class=\"caveat\">Mamori {}</p>\n</body></html>\n", esc(t.caveat),
-                   esc(str(m.start, "version")));
+                   esc(field_str(m.start, "version")));
   return h;
 }
 
@@ -342,7 +347,9 @@ json json_report(const Model& m, const ReportOptions& o) {
   for (const auto& [k, v] : count_by_severity(m)) sev[k] = v;
   json cat = json::object();
   for (const auto& [k, v] : count_by_category(m, "unknown")) cat[k] = v;
-  out["summary"] = {{"findings_by_severity", sev}, {"findings_by_category", cat}};
+  json form = json::object();
+  for (const auto& [k, v] : count_by_form(m, "unknown")) form[k] = v;
+  out["summary"] = {{"findings_by_severity", sev}, {"findings_by_category", cat}, {"findings_by_connection_form", form}};
   json devs = json::array();
   for (const std::string& ip : m.order) {
     const Device& d = m.devices.at(ip);
@@ -369,12 +376,12 @@ std::string csv(const Model& m, const ReportOptions& o) {
   for (const std::string& ip : m.order) {
     const Device& d = m.devices.at(ip);
     for (const auto& f : d.findings) {
-      auto p = port_of(f);
+      auto p = field_port(f);
       out += csv_field(m.scan_id) + "," + csv_field(ip) + "," + (p ? std::to_string(*p) : "") + "," +
-             csv_field(str(f, "proto")) + "," + csv_field(str(f, "service")) + "," + csv_field(str(f, "check_id")) +
-             "," + csv_field(str(f, "severity")) + "," + csv_field(finding_title(f, o)) + "," +
-             csv_field(str(d.device, "category")) + "," + csv_field(str(d.device, "vendor")) + "," +
-             csv_field(str(d.device, "model")) + "\n";
+             csv_field(field_str(f, "proto")) + "," + csv_field(field_str(f, "service")) + "," + csv_field(field_str(f, "check_id")) +
+             "," + csv_field(field_str(f, "severity")) + "," + csv_field(finding_title(f, o)) + "," +
+             csv_field(field_str(d.device, "category")) + "," + csv_field(field_str(d.device, "vendor")) + "," +
+             csv_field(field_str(d.device, "model")) + "\n";
     }
   }
   return out;
@@ -396,30 +403,30 @@ std::string markdown(const Model& m, const ReportOptions& o) {
   const bool ja = o.lang == "ja";
   const Texts& t = ja ? kJa : kEn;
   std::string out = fmt::format("# {}\n\n- {}: `{}`\n", t.title, t.scan, md_cell(m.scan_id));
-  if (auto s = str(m.start, "time"); !s.empty()) out += fmt::format("- {}: {}\n", t.started, md_cell(s));
-  if (auto s = str(m.start, "vantage"); !s.empty()) out += fmt::format("- {}: {}\n", t.vantage, md_cell(s));
+  if (auto s = field_str(m.start, "time"); !s.empty()) out += fmt::format("- {}: {}\n", t.started, md_cell(s));
+  if (auto s = field_str(m.start, "vantage"); !s.empty()) out += fmt::format("- {}: {}\n", t.vantage, md_cell(s));
   auto sev = count_by_severity(m);
   out += fmt::format("\n## {}\n\n| {} | {} |\n| --- | --- |\n", t.by_severity, t.severity, t.findings);
   for (const char* s : kSeverities) out += fmt::format("| {} | {} |\n", s, sev.count(s) ? sev[s] : 0);
   out += fmt::format("\n## {}\n", t.devices);
   for (const std::string& ip : m.order) {
     const Device& d = m.devices.at(ip);
-    std::string cat = str(d.device, "category");
+    std::string cat = field_str(d.device, "category");
     out += fmt::format("\n### {} ({} {} {})\n\n", md_cell(ip), md_cell(cat.empty() ? t.unknown : cat),
-                       md_cell(str(d.device, "vendor")), md_cell(str(d.device, "model")));
+                       md_cell(field_str(d.device, "vendor")), md_cell(field_str(d.device, "model")));
     if (!d.services.empty()) {
       out += fmt::format("| {} | {} | {} |\n| --- | --- | --- |\n", t.port, t.service, t.product);
       for (const auto& s : d.services)
-        out += fmt::format("| {} | {} | {} |\n", md_cell(port_text(s)), md_cell(str(s, "service")),
-                           md_cell(str(s, "product")));
+        out += fmt::format("| {} | {} | {} |\n", md_cell(port_text(s)), md_cell(field_str(s, "service")),
+                           md_cell(field_str(s, "product")));
       out += "\n";
     }
     if (!d.findings.empty()) {
       out += fmt::format("| {} | {} | {} | {} |\n| --- | --- | --- | --- |\n", t.severity, t.check, t.port, t.evidence);
       for (const auto& f : d.findings) {
         auto ev = f.find("evidence");
-        out += fmt::format("| {} | {} (`{}`) | {} | {} |\n", md_cell(str(f, "severity")), md_cell(finding_title(f, o)),
-                           md_cell(str(f, "check_id")), md_cell(port_text(f)),
+        out += fmt::format("| {} | {} (`{}`) | {} | {} |\n", md_cell(field_str(f, "severity")), md_cell(finding_title(f, o)),
+                           md_cell(field_str(f, "check_id")), md_cell(port_text(f)),
                            md_cell(ev != f.end() ? safe_dump(*ev) : ""));
       }
       out += "\n";
@@ -427,8 +434,8 @@ std::string markdown(const Model& m, const ReportOptions& o) {
     if (!d.verdicts.empty()) {
       out += fmt::format("| {} | {} | {} |\n| --- | --- | --- |\n", t.requirement, t.status, t.reason);
       for (const auto& v : d.verdicts)
-        out += fmt::format("| {} | {} | {} |\n", md_cell(str(v, "requirement")), md_cell(str(v, "status")),
-                           md_cell(str(v, "reason")));
+        out += fmt::format("| {} | {} | {} |\n", md_cell(field_str(v, "requirement")), md_cell(field_str(v, "status")),
+                           md_cell(field_str(v, "reason")));
       out += "\n";
     }
   }
@@ -455,7 +462,7 @@ std::string xml_esc(const std::string& s) {
 std::string nmap_xml(const Model& m) {
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n";
   out += fmt::format("<nmaprun scanner=\"mamori\" args=\"{}\" startstr=\"{}\" version=\"{}\" xmloutputversion=\"1.05\">\n",
-                     xml_esc("mamori scan " + m.scan_id), xml_esc(str(m.start, "time")), xml_esc(str(m.start, "version")));
+                     xml_esc("mamori scan " + m.scan_id), xml_esc(field_str(m.start, "time")), xml_esc(field_str(m.start, "version")));
   for (const std::string& ip : m.order) {
     const Device& d = m.devices.at(ip);
     if (d.ports.empty() && d.services.empty()) continue;
@@ -467,7 +474,7 @@ std::string nmap_xml(const Model& m) {
     out += "<ports>\n";
     std::map<std::pair<std::string, int64_t>, const json*> svc;
     for (const auto& s : d.services)
-      if (auto p = port_of(s)) svc[{str(s, "proto"), *p}] = &s;
+      if (auto p = field_port(s)) svc[{field_str(s, "proto"), *p}] = &s;
     std::set<std::pair<std::string, int64_t>> done;
     auto emit = [&](const std::string& proto, int64_t port) {
       if (!done.insert({proto, port}).second) return;
@@ -475,9 +482,9 @@ std::string nmap_xml(const Model& m) {
                          xml_esc(proto.empty() ? "tcp" : proto), port, proto == "udp" ? "udp-response" : "syn-ack");
       if (auto it = svc.find({proto, port}); it != svc.end()) {
         const json& s = *it->second;
-        out += fmt::format("<service name=\"{}\"", xml_esc(str(s, "service")));
-        if (auto v = str(s, "product"); !v.empty()) out += fmt::format(" product=\"{}\"", xml_esc(v));
-        if (auto v = str(s, "version"); !v.empty()) out += fmt::format(" version=\"{}\"", xml_esc(v));
+        out += fmt::format("<service name=\"{}\"", xml_esc(field_str(s, "service")));
+        if (auto v = field_str(s, "product"); !v.empty()) out += fmt::format(" product=\"{}\"", xml_esc(v));
+        if (auto v = field_str(s, "version"); !v.empty()) out += fmt::format(" version=\"{}\"", xml_esc(v));
         auto tls = s.find("tls");
         if (tls != s.end() && tls->is_boolean() && tls->get<bool>()) out += " tunnel=\"ssl\"";
         out += " method=\"probed\" conf=\"10\"/>";
@@ -485,9 +492,9 @@ std::string nmap_xml(const Model& m) {
       out += "</port>\n";
     };
     for (const auto& p : d.ports)
-      if (auto n = port_of(p)) emit(str(p, "proto"), *n);
+      if (auto n = field_port(p)) emit(field_str(p, "proto"), *n);
     for (const auto& s : d.services)
-      if (auto n = port_of(s)) emit(str(s, "proto"), *n);
+      if (auto n = field_port(s)) emit(field_str(s, "proto"), *n);
     out += "</ports></host>\n";
   }
   out += "<runstats><finished/></runstats>\n</nmaprun>\n";

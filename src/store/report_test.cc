@@ -14,7 +14,7 @@ std::vector<json> sample() {
 {"type":"port","scan_id":"S1","ip":"198.18.0.10","port":80,"proto":"tcp","state":"open"}
 {"type":"port","scan_id":"S1","ip":"198.18.0.10","port":554,"proto":"tcp","state":"open"}
 {"type":"service","scan_id":"S1","ip":"198.18.0.10","port":80,"proto":"tcp","service":"http","product":"App-webs","evidence":{"wsd.xaddrs":"http://198.18.0.10/onvif"}}
-{"type":"device","scan_id":"S1","ip":"198.18.0.10","category":"network_camera","confidence":0.99,"vendor":"Hikvision","model":"DS-2CD2032-I"}
+{"type":"device","scan_id":"S1","ip":"198.18.0.10","category":"network_camera","confidence":0.99,"vendor":"Hikvision","model":"DS-2CD2032-I","connection_form":"port_forwarded"}
 {"type":"credential","scan_id":"S1","ip":"198.18.0.10","port":80,"service":"http","outcome":"accepted","attempts":2,"username":"admin","password":"1***","list":"defaults"}
 {"type":"finding","scan_id":"S1","ip":"198.18.0.10","port":80,"service":"http","check_id":"default-credential","severity":"critical","cia":["C","I","A"],"requirements":["JEITA-INITIAL-PASSWORD"],"evidence":{"username":"admin","password":"1***"},"title":"A known default or weak password is accepted","title_ja":"既知の初期パスワードまたは脆弱なパスワードでログインできる"}
 {"type":"finding","scan_id":"S1","ip":"198.18.0.10","port":554,"check_id":"rtsp-stream-open","severity":"high","cia":["C"],"requirements":["JEITA-AUTH"],"evidence":{"path":"<script>alert(1)</script>"}}
@@ -85,6 +85,28 @@ TEST(Report, JsonHasSummaryAndDevices) {
   EXPECT_EQ(j["summary"]["findings_by_category"]["network_camera"], 2);
   ASSERT_EQ(j["devices"].size(), 2u);
   EXPECT_EQ(j["devices"][0]["verdicts"].size(), 1u);
+}
+
+TEST(Report, ChartOfFindingsByConnectionForm) {
+  auto recs = sample();
+  // A second device with a finding and no connection form recorded.
+  recs.insert(recs.end() - 1, json::parse(R"({"type":"finding","scan_id":"S1","ip":"198.18.0.30","port":161,)"
+                                          R"("check_id":"snmp-default-community","severity":"high"})"));
+  json j = json::parse(render_report(recs, "json", {}));
+  EXPECT_EQ(j["summary"]["findings_by_connection_form"], json({{"port_forwarded", 2}, {"unknown", 1}}));
+  std::string h = render_report(recs, "html", {});
+  auto fig = h.find("<figure class=\"by-form\"><figcaption>Findings by connection form</figcaption><svg");
+  ASSERT_NE(fig, std::string::npos);
+  auto end = h.find("</figure>", fig);
+  std::string chart = h.substr(fig, end - fig);
+  EXPECT_NE(chart.find(">port_forwarded</text>"), std::string::npos) << chart;
+  EXPECT_NE(chart.find(">unknown</text>"), std::string::npos) << chart;
+  size_t bars = 0;
+  for (size_t pos = 0; (pos = chart.find("<rect", pos)) != std::string::npos; ++pos) ++bars;
+  EXPECT_EQ(bars, 2u);
+  ReportOptions ja;
+  ja.lang = "ja";
+  EXPECT_NE(render_report(recs, "html", ja).find("接続形態別の検出事項"), std::string::npos);
 }
 
 TEST(Report, NmapXmlHasHostsPortsAndServices) {

@@ -1,8 +1,5 @@
 #include "store/store.h"
 
-#include <arpa/inet.h>
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +8,10 @@
 #include <functional>
 #include <map>
 #include <set>
+
+#include "core/json_fields.h"
+#include "core/target_spec.h"
+#include "store/backend.h"
 
 namespace mamori::store {
 namespace {
@@ -61,59 +62,47 @@ CREATE TABLE tls(scan_id TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL,
 // fills only the new ones).
 enum class Part { v1, v2 };
 
+// One statement of the common dialect (backend.h) on the store's connection.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return s_ != nullptr; }
+  Stmt(Backend& db, const char* sql) : q_(db.prepare(sql)) {}
   Stmt& bind(int i, const std::string& v) {
-    if (s_) sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    q_->bind(i, v);
     return *this;
   }
   Stmt& bind(int i, int64_t v) {
-    if (s_) sqlite3_bind_int64(s_, i, v);
+    q_->bind(i, v);
     return *this;
   }
   Stmt& bind(int i, double v) {
-    if (s_) sqlite3_bind_double(s_, i, v);
+    q_->bind(i, v);
     return *this;
   }
   Stmt& bind_null(int i) {
-    if (s_) sqlite3_bind_null(s_, i);
+    q_->bind_null(i);
     return *this;
   }
-  Stmt& bind_opt(int i, const std::optional<int64_t>& v) { return v ? bind(i, *v) : bind_null(i); }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+  Stmt& bind_opt(int i, const std::optional<int64_t>& v) {
+    q_->bind_opt(i, v);
+    return *this;
+  }
+  // Runs the statement (first call) and moves to the next result row; false at the end or on
+  // an error.
+  bool row() { return q_->next(); }
+  // Runs the statement to its end; false on an error.
   bool run() {
-    int rc = step();
-    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+    while (q_->next()) {
+    }
+    return q_->ok();
   }
-  std::string text(int col) {
-    const unsigned char* t = sqlite3_column_text(s_, col);
-    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, col)) : "";
-  }
-  int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
-  bool null(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::string text(int col) { return q_->text(col); }
+  int64_t i64(int col) { return q_->i64(col); }
+  bool null(int col) { return q_->null(col); }
 
  private:
-  sqlite3_stmt* s_ = nullptr;
+  std::unique_ptr<Query> q_;
 };
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number() || it->is_boolean()) return it->dump();
-  return "";
-}
-std::optional<int64_t> port_of(const json& j) {
-  auto it = j.find("port");
-  if (it != j.end() && it->is_number_integer()) return it->get<int64_t>();
-  return std::nullopt;
-}
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -125,18 +114,18 @@ std::vector<std::pair<std::string, std::string>> identity_keys(const json& r) {
   std::vector<std::pair<std::string, std::string>> out;
   auto from = [&](const json& obj) {
     if (!obj.is_object()) return;
-    if (std::string v = str(obj, "upnp.udn"); !v.empty()) out.emplace_back("udn", lower(v));
-    if (std::string v = str(obj, "upnp.serial"); !v.empty()) out.emplace_back("serial", v);
-    if (std::string v = str(obj, "ssh.hostkey_sha256"); !v.empty()) out.emplace_back("ssh", lower(v));
-    if (std::string v = str(obj, "mac"); !v.empty()) out.emplace_back("mac", lower(v));
+    if (std::string v = field_str(obj, "upnp.udn"); !v.empty()) out.emplace_back("udn", lower(v));
+    if (std::string v = field_str(obj, "upnp.serial"); !v.empty()) out.emplace_back("serial", v);
+    if (std::string v = field_str(obj, "ssh.hostkey_sha256"); !v.empty()) out.emplace_back("ssh", lower(v));
+    if (std::string v = field_str(obj, "mac"); !v.empty()) out.emplace_back("mac", lower(v));
   };
   from(r);
   if (auto it = r.find("evidence"); it != r.end()) from(*it);
-  if (str(r, "type") == "device") {
-    if (std::string v = str(r, "serial"); !v.empty()) out.emplace_back("serial", v);
+  if (field_str(r, "type") == "device") {
+    if (std::string v = field_str(r, "serial"); !v.empty()) out.emplace_back("serial", v);
   }
   if (auto it = r.find("cert"); it != r.end() && it->is_object()) {
-    if (std::string v = str(*it, "spki_sha256"); !v.empty()) out.emplace_back("spki", lower(v));
+    if (std::string v = field_str(*it, "spki_sha256"); !v.empty()) out.emplace_back("spki", lower(v));
   }
   return out;
 }
@@ -147,7 +136,6 @@ namespace {
 
 bool single_valued(const std::string& kind) { return kind == "udn" || kind == "mac" || kind == "serial"; }
 
-std::string errmsg(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
 
 }  // namespace
 
@@ -167,49 +155,40 @@ std::string default_db_path() {
 }
 
 Expected<std::unique_ptr<Store>> Store::open_raw(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
-  if (rc != SQLITE_OK) {
-    std::string m = errmsg(db);
-    sqlite3_close(db);
-    return make_error("cannot open database '" + path + "': " + m);
-  }
-  sqlite3_busy_timeout(db, 10000);
-  std::unique_ptr<Store> s(new Store(db));
-  // WAL: readers never block the scan that writes; synchronous=NORMAL keeps every committed
-  // transaction across a process crash (fsync only at checkpoints).
-  if (auto r = s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) {
-    return make_error("cannot open database '" + path + "': " + r.error().message);
-  }
-  return s;
+  auto b = is_postgres_uri(path) ? open_postgres(path) : open_sqlite(path);
+  if (!b) return b.error();
+  return std::unique_ptr<Store>(new Store(std::move(*b)));
 }
 
 Expected<std::unique_ptr<Store>> Store::open(const std::string& path, bool must_exist) {
-  if (must_exist && !std::filesystem::exists(path)) {
+  const bool pg = is_postgres_uri(path);
+  if (must_exist && !pg && !std::filesystem::exists(path)) {
     return make_error("no database at '" + path + "' (run a scan first, or give --db PATH)");
   }
   auto s = open_raw(path);
   if (!s) return s.error();
+  if (must_exist && pg && (*s)->schema_version() == 0) {
+    return make_error("no Mamori store in database '" + display_name(path) + "' (run a scan with --db first)");
+  }
   auto m = (*s)->migrate();
-  if (!m) return make_error("database '" + path + "': " + m.error().message);
+  if (!m) return make_error("database '" + display_name(path) + "': " + m.error().message);
   return s;
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::Store(std::unique_ptr<Backend> db) : db_(std::move(db)) {}
 
-Expected<bool> Store::exec_locked(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : errmsg(db_);
-    sqlite3_free(err);
-    return make_error(m);
-  }
+Store::~Store() = default;
+
+Expected<bool> Store::exec_locked(const std::string& sql) { return db_->exec(sql); }
+
+Expected<bool> Store::create_schema(int version) {
+  std::lock_guard lock(mu_);
+  for (const auto& sql : schema_sql_up_to(version))
+    if (auto r = exec_locked(db_->ddl(sql)); !r) return r;
   return true;
 }
+
+const char* Store::backend_kind() const { return db_->kind(); }
 
 Expected<bool> Store::exec(const std::string& sql) {
   std::lock_guard lock(mu_);
@@ -218,14 +197,13 @@ Expected<bool> Store::exec(const std::string& sql) {
 
 int Store::schema_version() {
   std::lock_guard lock(mu_);
-  Stmt t(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
-  if (t.step() != SQLITE_ROW || t.i64(0) == 0) return 0;
-  Stmt v(db_, "SELECT max(version) FROM schema_version");
-  return v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : 0;
+  if (!db_->has_table("schema_version")) return 0;
+  Stmt v(*db_, "SELECT max(version) FROM schema_version");
+  return v.row() ? static_cast<int>(v.i64(0)) : 0;
 }
 
 Expected<int> Store::migrate() {
-  // BEGIN IMMEDIATE serialises concurrent first opens of a new database.
+  // begin_write() serialises concurrent first opens of a new database.
   for (;;) {
     int from = schema_version();
     if (from > current_schema_version()) {
@@ -234,14 +212,13 @@ Expected<int> Store::migrate() {
     }
     if (from == current_schema_version()) return from;
     std::lock_guard lock(mu_);
-    if (auto r = exec_locked("BEGIN IMMEDIATE"); !r) return r.error();
+    if (auto r = db_->begin_write(); !r) return r.error();
     // Re-read under the write lock: another process may have migrated meanwhile.
     int now = 0;
     {
-      Stmt t(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
-      if (t.step() == SQLITE_ROW && t.i64(0) > 0) {
-        Stmt v(db_, "SELECT max(version) FROM schema_version");
-        if (v.step() == SQLITE_ROW) now = static_cast<int>(v.i64(0));
+      if (db_->has_table("schema_version")) {
+        Stmt v(*db_, "SELECT max(version) FROM schema_version");
+        if (v.row()) now = static_cast<int>(v.i64(0));
       }
     }
     if (now != from) {
@@ -250,32 +227,32 @@ Expected<int> Store::migrate() {
     }
     Expected<bool> r = true;
     if (from == 0) {
-      r = exec_locked(kSchemaV1);
+      r = exec_locked(db_->ddl(kSchemaV1));
     } else if (from == 1) {
-      r = exec_locked(kMigration1to2);
+      r = exec_locked(db_->ddl(kMigration1to2));
       if (r) {
         // Code step: derive the new tables from the records already stored.
         std::vector<std::string> rows;
         {
-          Stmt all(db_, "SELECT data FROM records ORDER BY id");
-          while (all.step() == SQLITE_ROW) rows.push_back(all.text(0));
+          Stmt all(*db_, "SELECT data FROM records ORDER BY id");
+          while (all.row()) rows.push_back(all.text(0));
         }
         for (const auto& text : rows) {
           json rec = json::parse(text, nullptr, false);
           if (rec.is_discarded() || !rec.is_object()) continue;
           // Only the parts schema 2 added (ports/services/findings are already there).
-          const std::string type = str(rec, "type"), scan = str(rec, "scan_id"), ip = str(rec, "ip");
+          const std::string type = field_str(rec, "type"), scan = field_str(rec, "scan_id"), ip = field_str(rec, "ip");
           if (ip.empty() || scan.empty()) continue;
-          if (type == "port" && str(rec, "state") != "open") continue;
+          if (type == "port" && field_str(rec, "state") != "open") continue;
           sighting_locked(scan, ip, "");
           for (const auto& [k, v] : identity_keys(rec)) add_key_locked(scan, ip, k, v);
           if (type == "device") {
-            Stmt u(db_, "UPDATE hosts SET category=?, vendor=?, model=? WHERE scan_id=? AND ip=?");
-            u.bind(1, str(rec, "category")).bind(2, str(rec, "vendor")).bind(3, str(rec, "model"))
+            Stmt u(*db_, "UPDATE hosts SET category=?, vendor=?, model=? WHERE scan_id=? AND ip=?");
+            u.bind(1, field_str(rec, "category")).bind(2, field_str(rec, "vendor")).bind(3, field_str(rec, "model"))
                 .bind(4, scan).bind(5, ip).run();
-            Stmt d(db_, "UPDATE devices SET category=?, vendor=nullif(?, ''), model=nullif(?, '') WHERE device_id="
+            Stmt d(*db_, "UPDATE devices SET category=?, vendor=nullif(?, ''), model=nullif(?, '') WHERE device_id="
                         "(SELECT device_id FROM hosts WHERE scan_id=? AND ip=?)");
-            d.bind(1, str(rec, "category")).bind(2, str(rec, "vendor")).bind(3, str(rec, "model")).bind(4, scan)
+            d.bind(1, field_str(rec, "category")).bind(2, field_str(rec, "vendor")).bind(3, field_str(rec, "model")).bind(4, scan)
                 .bind(5, ip).run();
           }
         }
@@ -295,45 +272,46 @@ Expected<int> Store::migrate() {
 
 std::vector<std::string> Store::keys_of_locked(int64_t device_id) {
   std::vector<std::string> out;
-  Stmt s(db_, "SELECT kind, value FROM device_keys WHERE device_id=? ORDER BY kind, value");
+  Stmt s(*db_, "SELECT kind, value FROM device_keys WHERE device_id=? ORDER BY kind, value");
   s.bind(1, device_id);
-  while (s.step() == SQLITE_ROW) out.push_back(s.text(0) + ":" + s.text(1));
+  while (s.row()) out.push_back(s.text(0) + ":" + s.text(1));
+  std::sort(out.begin(), out.end());  // byte order on every backend (a server's collation may differ)
   return out;
 }
 
 int64_t Store::sighting_locked(const std::string& scan_id, const std::string& ip, const std::string& time) {
   {
-    Stmt s(db_, "SELECT device_id FROM hosts WHERE scan_id=? AND ip=?");
+    Stmt s(*db_, "SELECT device_id FROM hosts WHERE scan_id=? AND ip=?");
     s.bind(1, scan_id).bind(2, ip);
-    if (s.step() == SQLITE_ROW) return s.i64(0);
+    if (s.row()) return s.i64(0);
   }
   std::string when = time;
   if (when.empty()) {
-    Stmt s(db_, "SELECT started FROM scans WHERE scan_id=?");
+    Stmt s(*db_, "SELECT started FROM scans WHERE scan_id=?");
     s.bind(1, scan_id);
-    if (s.step() == SQLITE_ROW) when = s.text(0);
+    if (s.row()) when = s.text(0);
   }
   // No stable evidence yet: the device last seen at this address (in another scan), if any.
   int64_t device = 0;
   {
-    Stmt s(db_,
+    Stmt s(*db_,
            "SELECT h.device_id FROM hosts h WHERE h.ip=? AND h.scan_id<>? AND NOT EXISTS "
            "(SELECT 1 FROM hosts o WHERE o.scan_id=? AND o.device_id=h.device_id) "
            "ORDER BY h.rowid DESC LIMIT 1");
     s.bind(1, ip).bind(2, scan_id).bind(3, scan_id);
-    if (s.step() == SQLITE_ROW) device = s.i64(0);
+    if (s.row()) device = s.i64(0);
   }
   const bool fallback = device != 0;
   if (device == 0) {
-    Stmt ins(db_, "INSERT INTO devices(first_seen, last_seen, last_ip) VALUES(?, ?, ?)");
-    ins.bind(1, when).bind(2, when).bind(3, ip).run();
-    device = sqlite3_last_insert_rowid(db_);
+    Stmt ins(*db_, "INSERT INTO devices(first_seen, last_seen, last_ip) VALUES(?, ?, ?) RETURNING device_id");
+    ins.bind(1, when).bind(2, when).bind(3, ip);
+    if (ins.row()) device = ins.i64(0);
   } else {
-    Stmt u(db_, "UPDATE devices SET last_seen=?, last_ip=? WHERE device_id=?");
+    Stmt u(*db_, "UPDATE devices SET last_seen=?, last_ip=? WHERE device_id=?");
     u.bind(1, when).bind(2, ip).bind(3, device).run();
   }
   // matched_by: 'ip' (the device last seen at this address), 'new', or 'key' (a stable key).
-  Stmt h(db_, "INSERT INTO hosts(scan_id, ip, device_id, matched_by) VALUES(?, ?, ?, ?)");
+  Stmt h(*db_, "INSERT INTO hosts(scan_id, ip, device_id, matched_by) VALUES(?, ?, ?, ?)");
   h.bind(1, scan_id).bind(2, ip).bind(3, device).bind(4, std::string(fallback ? "ip" : "new")).run();
   return device;
 }
@@ -343,38 +321,38 @@ void Store::add_key_locked(const std::string& scan_id, const std::string& ip, co
   const int64_t d = sighting_locked(scan_id, ip, "");
   int64_t e = 0;
   {
-    Stmt s(db_, "SELECT device_id FROM device_keys WHERE kind=? AND value=?");
+    Stmt s(*db_, "SELECT device_id FROM device_keys WHERE kind=? AND value=?");
     s.bind(1, kind).bind(2, value);
-    if (s.step() == SQLITE_ROW) e = s.i64(0);
+    if (s.row()) e = s.i64(0);
   }
   if (e == d) return;
   auto only_this_scan = [&](int64_t dev) {
-    Stmt s(db_, "SELECT count(*) FROM hosts WHERE device_id=? AND scan_id<>?");
+    Stmt s(*db_, "SELECT count(*) FROM hosts WHERE device_id=? AND scan_id<>?");
     s.bind(1, dev).bind(2, scan_id);
-    return s.step() == SQLITE_ROW && s.i64(0) == 0;
+    return s.row() && s.i64(0) == 0;
   };
   auto repoint = [&](int64_t from, int64_t to) {
-    Stmt u(db_, "UPDATE hosts SET device_id=?, matched_by='key' WHERE scan_id=? AND ip=?");
+    Stmt u(*db_, "UPDATE hosts SET device_id=?, matched_by='key' WHERE scan_id=? AND ip=?");
     u.bind(1, to).bind(2, scan_id).bind(3, ip).run();
-    Stmt l(db_, "UPDATE devices SET last_ip=?, last_seen=coalesce((SELECT started FROM scans WHERE scan_id=?), last_seen) "
+    Stmt l(*db_, "UPDATE devices SET last_ip=?, last_seen=coalesce((SELECT started FROM scans WHERE scan_id=?), last_seen) "
                 "WHERE device_id=?");
     l.bind(1, ip).bind(2, scan_id).bind(3, to).run();
-    Stmt left(db_, "SELECT count(*) FROM hosts WHERE device_id=?");
+    Stmt left(*db_, "SELECT count(*) FROM hosts WHERE device_id=?");
     left.bind(1, from);
-    if (left.step() == SQLITE_ROW && left.i64(0) == 0) {
+    if (left.row() && left.i64(0) == 0) {
       // `from` existed only as this sighting: its keys belong to `to`.
-      Stmt mv(db_, "UPDATE OR IGNORE device_keys SET device_id=? WHERE device_id=?");
+      Stmt mv(*db_, "UPDATE device_keys SET device_id=? WHERE device_id=?");
       mv.bind(1, to).bind(2, from).run();
-      Stmt del(db_, "DELETE FROM devices WHERE device_id=?");
+      Stmt del(*db_, "DELETE FROM devices WHERE device_id=?");
       del.bind(1, from).run();
     }
   };
   if (e != 0) {
     // A known key. If its device is already seen at another address of this scan, the key is
     // shared between devices (a shared private key): not evidence of identity.
-    Stmt s(db_, "SELECT count(*) FROM hosts WHERE scan_id=? AND device_id=? AND ip<>?");
+    Stmt s(*db_, "SELECT count(*) FROM hosts WHERE scan_id=? AND device_id=? AND ip<>?");
     s.bind(1, scan_id).bind(2, e).bind(3, ip);
-    if (s.step() == SQLITE_ROW && s.i64(0) > 0) return;
+    if (s.row() && s.i64(0) > 0) return;
     repoint(d, e);
     return;
   }
@@ -383,33 +361,34 @@ void Store::add_key_locked(const std::string& scan_id, const std::string& ip, co
   // with its device: a positive match outweighs a second serial or MAC.)
   std::string matched_by;
   {
-    Stmt m(db_, "SELECT matched_by FROM hosts WHERE scan_id=? AND ip=?");
+    Stmt m(*db_, "SELECT matched_by FROM hosts WHERE scan_id=? AND ip=?");
     m.bind(1, scan_id).bind(2, ip);
-    if (m.step() == SQLITE_ROW) matched_by = m.text(0);
+    if (m.row()) matched_by = m.text(0);
   }
   if (single_valued(kind) && matched_by == "ip" && !only_this_scan(d)) {
-    Stmt s(db_, "SELECT count(*) FROM device_keys WHERE device_id=? AND kind=?");
+    Stmt s(*db_, "SELECT count(*) FROM device_keys WHERE device_id=? AND kind=?");
     s.bind(1, d).bind(2, kind);
-    if (s.step() == SQLITE_ROW && s.i64(0) > 0) {
+    if (s.row() && s.i64(0) > 0) {
       // The device last seen at this address had another UDN/MAC/serial: a different device.
-      Stmt ins(db_, "INSERT INTO devices(first_seen, last_seen, last_ip) "
-                    "SELECT started, started, ? FROM scans WHERE scan_id=?");
-      ins.bind(1, ip).bind(2, scan_id).run();
-      int64_t f = sqlite3_last_insert_rowid(db_);
-      Stmt u(db_, "UPDATE hosts SET device_id=?, matched_by='new' WHERE scan_id=? AND ip=?");
+      Stmt ins(*db_, "INSERT INTO devices(first_seen, last_seen, last_ip) "
+                    "SELECT started, started, ? FROM scans WHERE scan_id=? RETURNING device_id");
+      ins.bind(1, ip).bind(2, scan_id);
+      if (!ins.row()) return;
+      int64_t f = ins.i64(0);
+      Stmt u(*db_, "UPDATE hosts SET device_id=?, matched_by='new' WHERE scan_id=? AND ip=?");
       u.bind(1, f).bind(2, scan_id).bind(3, ip).run();
-      Stmt k(db_, "INSERT OR IGNORE INTO device_keys(kind, value, device_id) VALUES(?, ?, ?)");
+      Stmt k(*db_, "INSERT INTO device_keys(kind, value, device_id) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
       k.bind(1, kind).bind(2, value).bind(3, f).run();
       return;
     }
   }
-  Stmt k(db_, "INSERT OR IGNORE INTO device_keys(kind, value, device_id) VALUES(?, ?, ?)");
+  Stmt k(*db_, "INSERT INTO device_keys(kind, value, device_id) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
   k.bind(1, kind).bind(2, value).bind(3, d).run();
 }
 
 Expected<bool> Store::ingest(const nlohmann::json& record) {
   std::lock_guard lock(mu_);
-  if (auto r = exec_locked("BEGIN IMMEDIATE"); !r) return r.error();
+  if (auto r = db_->begin_write(); !r) return r.error();
   auto r = ingest_locked(record);
   if (!r) {
     (void)exec_locked("ROLLBACK");
@@ -429,17 +408,17 @@ Expected<bool> Store::ingest_locked(const nlohmann::json& r) {
   if (t == r.end() || !t->is_string() || sid == r.end() || !sid->is_string() || sid->get<std::string>().empty()) {
     return make_error("record without a string type and scan_id");
   }
-  const std::string type = *t, scan = *sid, ip = str(r, "ip");
-  const auto port = port_of(r);
-  auto fail = [&](const char* what) { return make_error(std::string(what) + ": " + errmsg(db_)); };
+  const std::string type = *t, scan = *sid, ip = field_str(r, "ip");
+  const auto port = field_port(r);
+  auto fail = [&](const char* what) { return make_error(std::string(what) + ": " + db_->error()); };
 
   {
-    Stmt s(db_, "INSERT INTO records(scan_id, type, ip, port, data) VALUES(?, ?, ?, ?, ?)");
+    Stmt s(*db_, "INSERT INTO records(scan_id, type, ip, port, data) VALUES(?, ?, ?, ?, ?)");
     s.bind(1, scan).bind(2, type).bind(3, ip).bind_opt(4, port).bind(5, r.dump(-1, ' ', false, json::error_handler_t::replace));
     if (!s.run()) return fail("insert record");
   }
   {
-    Stmt s(db_, "INSERT OR IGNORE INTO scans(scan_id) VALUES(?)");
+    Stmt s(*db_, "INSERT INTO scans(scan_id) VALUES(?) ON CONFLICT DO NOTHING");
     s.bind(1, scan);
     if (!s.run()) return fail("insert scan");
   }
@@ -452,25 +431,26 @@ Expected<bool> Store::ingest_locked(const nlohmann::json& r) {
         targets += x.get<std::string>();
       }
     }
-    if (str(r, "phase") == "end") {
+    if (field_str(r, "phase") == "end") {
       auto c = r.find("complete");
       std::optional<int64_t> complete;
       if (c != r.end() && c->is_boolean()) complete = c->get<bool>() ? 1 : 0;
-      Stmt s(db_, "UPDATE scans SET ended=?, complete=?, stats=? WHERE scan_id=?");
-      s.bind(1, str(r, "time")).bind_opt(2, complete).bind(3, r.value("stats", json::object()).dump(-1, ' ', false, json::error_handler_t::replace)).bind(4, scan);
+      Stmt s(*db_, "UPDATE scans SET ended=?, complete=?, stats=? WHERE scan_id=?");
+      s.bind(1, field_str(r, "time")).bind_opt(2, complete).bind(3, r.value("stats", json::object()).dump(-1, ' ', false, json::error_handler_t::replace)).bind(4, scan);
       if (!s.run()) return fail("update scan");
     } else {
-      Stmt s(db_, "UPDATE scans SET started=?, vantage=?, version=?, targets=?, ports=? WHERE scan_id=?");
-      s.bind(1, str(r, "time")).bind(2, str(r, "vantage")).bind(3, str(r, "version")).bind(4, targets)
-          .bind(5, str(r, "ports")).bind(6, scan);
+      Stmt s(*db_, "UPDATE scans SET started=?, vantage=?, version=?, targets=?, ports=? WHERE scan_id=?");
+      s.bind(1, field_str(r, "time")).bind(2, field_str(r, "vantage")).bind(3, field_str(r, "version")).bind(4, targets)
+          .bind(5, field_str(r, "ports")).bind(6, scan);
       if (!s.run()) return fail("update scan");
     }
     return true;
   }
   if (ip.empty()) return true;  // kept in `records` only
-  if (type == "port" && str(r, "state") != "open") {
-    Stmt s(db_, "INSERT OR REPLACE INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, ?)");
-    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto")).bind(5, str(r, "state"));
+  if (type == "port" && field_str(r, "state") != "open") {
+    Stmt s(*db_, "INSERT INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, ?) "
+                "ON CONFLICT(scan_id, ip, port, proto) DO UPDATE SET state=excluded.state");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, field_str(r, "proto")).bind(5, field_str(r, "state"));
     if (!s.run()) return fail("insert port");
     return true;
   }
@@ -478,59 +458,63 @@ Expected<bool> Store::ingest_locked(const nlohmann::json& r) {
   for (const auto& [k, v] : identity_keys(r)) add_key_locked(scan, ip, k, v);
 
   if (type == "port") {
-    Stmt s(db_, "INSERT OR REPLACE INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, ?)");
-    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto")).bind(5, str(r, "state"));
+    Stmt s(*db_, "INSERT INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, ?) "
+                "ON CONFLICT(scan_id, ip, port, proto) DO UPDATE SET state=excluded.state");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, field_str(r, "proto")).bind(5, field_str(r, "state"));
     if (!s.run()) return fail("insert port");
   } else if (type == "service") {
-    Stmt s(db_, "INSERT OR REPLACE INTO services(scan_id, ip, port, proto, service, product, version) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto")).bind(5, str(r, "service"))
-        .bind(6, str(r, "product")).bind(7, str(r, "version"));
+    Stmt s(*db_, "INSERT INTO services(scan_id, ip, port, proto, service, product, version) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(scan_id, ip, port, proto) DO UPDATE SET "
+                "service=excluded.service, product=excluded.product, version=excluded.version");
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, field_str(r, "proto")).bind(5, field_str(r, "service"))
+        .bind(6, field_str(r, "product")).bind(7, field_str(r, "version"));
     if (!s.run()) return fail("insert service");
     // A UDP-only service still means the port answered.
-    Stmt p(db_, "INSERT OR IGNORE INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, 'open')");
-    p.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "proto"));
-    p.run();
+    Stmt p(*db_, "INSERT INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, 'open') "
+                "ON CONFLICT DO NOTHING");
+    p.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, field_str(r, "proto"));
+    if (!p.run()) return fail("insert port");
   } else if (type == "finding") {
     auto ev = r.find("evidence");
-    Stmt s(db_, "INSERT INTO findings(scan_id, ip, port, service, check_id, severity, title, title_ja, evidence) "
+    Stmt s(*db_, "INSERT INTO findings(scan_id, ip, port, service, check_id, severity, title, title_ja, evidence) "
                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "service")).bind(5, str(r, "check_id"))
-        .bind(6, str(r, "severity")).bind(7, str(r, "title")).bind(8, str(r, "title_ja"))
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, field_str(r, "service")).bind(5, field_str(r, "check_id"))
+        .bind(6, field_str(r, "severity")).bind(7, field_str(r, "title")).bind(8, field_str(r, "title_ja"))
         .bind(9, ev != r.end() ? ev->dump(-1, ' ', false, json::error_handler_t::replace) : std::string("{}"));
     if (!s.run()) return fail("insert finding");
   } else if (type == "device") {
     auto conf = r.find("confidence");
-    Stmt s(db_, "UPDATE hosts SET category=?, vendor=?, model=?, firmware=?, confidence=?, connection_form=? "
+    Stmt s(*db_, "UPDATE hosts SET category=?, vendor=?, model=?, firmware=?, confidence=?, connection_form=? "
                 "WHERE scan_id=? AND ip=?");
-    s.bind(1, str(r, "category")).bind(2, str(r, "vendor")).bind(3, str(r, "model")).bind(4, str(r, "firmware"));
+    s.bind(1, field_str(r, "category")).bind(2, field_str(r, "vendor")).bind(3, field_str(r, "model")).bind(4, field_str(r, "firmware"));
     if (conf != r.end() && conf->is_number()) s.bind(5, conf->get<double>());
     else s.bind_null(5);
-    s.bind(6, str(r, "connection_form")).bind(7, scan).bind(8, ip);
+    s.bind(6, field_str(r, "connection_form")).bind(7, scan).bind(8, ip);
     if (!s.run()) return fail("update host");
-    Stmt d(db_, "UPDATE devices SET category=?, vendor=nullif(?, ''), model=nullif(?, '') WHERE device_id="
+    Stmt d(*db_, "UPDATE devices SET category=?, vendor=nullif(?, ''), model=nullif(?, '') WHERE device_id="
                 "(SELECT device_id FROM hosts WHERE scan_id=? AND ip=?)");
-    d.bind(1, str(r, "category")).bind(2, str(r, "vendor")).bind(3, str(r, "model")).bind(4, scan).bind(5, ip);
+    d.bind(1, field_str(r, "category")).bind(2, field_str(r, "vendor")).bind(3, field_str(r, "model")).bind(4, scan).bind(5, ip);
     if (!d.run()) return fail("update device");
   } else if (type == "verdict") {
-    Stmt s(db_, "INSERT INTO verdicts(scan_id, ip, requirement, status, reason) VALUES(?, ?, ?, ?, ?)");
-    s.bind(1, scan).bind(2, ip).bind(3, str(r, "requirement")).bind(4, str(r, "status")).bind(5, str(r, "reason"));
+    Stmt s(*db_, "INSERT INTO verdicts(scan_id, ip, requirement, status, reason) VALUES(?, ?, ?, ?, ?)");
+    s.bind(1, scan).bind(2, ip).bind(3, field_str(r, "requirement")).bind(4, field_str(r, "status")).bind(5, field_str(r, "reason"));
     if (!s.run()) return fail("insert verdict");
   } else if (type == "credential") {
-    Stmt s(db_, "INSERT INTO credentials(scan_id, ip, port, service, outcome, username, password, list) "
+    Stmt s(*db_, "INSERT INTO credentials(scan_id, ip, port, service, outcome, username, password, list) "
                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, str(r, "service")).bind(5, str(r, "outcome"))
-        .bind(6, str(r, "username")).bind(7, str(r, "password")).bind(8, str(r, "list"));
+    s.bind(1, scan).bind(2, ip).bind_opt(3, port).bind(4, field_str(r, "service")).bind(5, field_str(r, "outcome"))
+        .bind(6, field_str(r, "username")).bind(7, field_str(r, "password")).bind(8, field_str(r, "list"));
     if (!s.run()) return fail("insert credential");
   } else if (type == "tls") {
     std::string spki, sha, versions;
     if (auto c = r.find("cert"); c != r.end() && c->is_object()) {
-      spki = str(*c, "spki_sha256");
-      sha = str(*c, "sha256");
+      spki = field_str(*c, "spki_sha256");
+      sha = field_str(*c, "sha256");
     }
     if (auto v = r.find("versions"); v != r.end()) versions = v->dump(-1, ' ', false, json::error_handler_t::replace);
-    Stmt s(db_, "INSERT OR REPLACE INTO tls(scan_id, ip, port, spki_sha256, cert_sha256, versions) "
-                "VALUES(?, ?, ?, ?, ?, ?)");
+    Stmt s(*db_, "INSERT INTO tls(scan_id, ip, port, spki_sha256, cert_sha256, versions) "
+                "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(scan_id, ip, port) DO UPDATE SET "
+                "spki_sha256=excluded.spki_sha256, cert_sha256=excluded.cert_sha256, versions=excluded.versions");
     s.bind(1, scan).bind(2, ip).bind_opt(3, port.value_or(0)).bind(4, spki).bind(5, sha).bind(6, versions);
     if (!s.run()) return fail("insert tls");
   }
@@ -540,15 +524,15 @@ Expected<bool> Store::ingest_locked(const nlohmann::json& r) {
 std::vector<ScanRow> Store::scans() {
   std::lock_guard lock(mu_);
   std::vector<ScanRow> out;
-  Stmt s(db_,
+  Stmt s(*db_,
          "SELECT s.scan_id, coalesce(s.started,''), coalesce(s.ended,''), coalesce(s.vantage,''), "
          "coalesce(s.version,''), coalesce(s.targets,''), s.complete, "
          "(SELECT count(*) FROM hosts h WHERE h.scan_id=s.scan_id), "
          "(SELECT count(*) FROM hosts h WHERE h.scan_id=s.scan_id AND h.category IS NOT NULL), "
          "(SELECT count(*) FROM ports p WHERE p.scan_id=s.scan_id AND p.state='open'), "
          "(SELECT count(*) FROM findings f WHERE f.scan_id=s.scan_id) "
-         "FROM scans s ORDER BY s.started, s.rowid");
-  while (s.step() == SQLITE_ROW) {
+         "FROM scans s ORDER BY coalesce(s.started,''), s.rowid");
+  while (s.row()) {
     ScanRow r;
     r.scan_id = s.text(0);
     r.started = s.text(1);
@@ -568,25 +552,25 @@ std::vector<ScanRow> Store::scans() {
 
 std::optional<std::string> Store::latest_scan(int back) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "SELECT scan_id FROM scans ORDER BY started DESC, rowid DESC LIMIT 1 OFFSET ?");
+  Stmt s(*db_, "SELECT scan_id FROM scans ORDER BY coalesce(started,'') DESC, rowid DESC LIMIT 1 OFFSET ?");
   s.bind(1, int64_t{back});
-  if (s.step() == SQLITE_ROW) return s.text(0);
+  if (s.row()) return s.text(0);
   return std::nullopt;
 }
 
 bool Store::has_scan(const std::string& scan_id) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "SELECT 1 FROM scans WHERE scan_id=?");
+  Stmt s(*db_, "SELECT 1 FROM scans WHERE scan_id=?");
   s.bind(1, scan_id);
-  return s.step() == SQLITE_ROW;
+  return s.row();
 }
 
 std::vector<nlohmann::json> Store::records(const std::string& scan_id) {
   std::lock_guard lock(mu_);
   std::vector<json> out;
-  Stmt s(db_, "SELECT data FROM records WHERE scan_id=? ORDER BY id");
+  Stmt s(*db_, "SELECT data FROM records WHERE scan_id=? ORDER BY id");
   s.bind(1, scan_id);
-  while (s.step() == SQLITE_ROW) {
+  while (s.row()) {
     json j = json::parse(s.text(0), nullptr, false);
     if (!j.is_discarded()) out.push_back(std::move(j));
   }
@@ -595,15 +579,34 @@ std::vector<nlohmann::json> Store::records(const std::string& scan_id) {
 
 int64_t Store::device_of(const std::string& scan_id, const std::string& ip) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "SELECT device_id FROM hosts WHERE scan_id=? AND ip=?");
+  Stmt s(*db_, "SELECT device_id FROM hosts WHERE scan_id=? AND ip=?");
   s.bind(1, scan_id).bind(2, ip);
-  return s.step() == SQLITE_ROW ? s.i64(0) : 0;
+  return s.row() ? s.i64(0) : 0;
+}
+
+Expected<std::pair<std::string, std::string>> Store::locate(const std::string& device, const std::string& scan_id) {
+  const bool by_id = !device.empty() && device.size() <= 18 &&
+                     std::all_of(device.begin(), device.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!scan_id.empty() && !has_scan(scan_id)) return make_error("no scan '" + scan_id + "' in the store (see: mamori scans)");
+  std::lock_guard lock(mu_);
+  std::string sql = "SELECT h.scan_id, h.ip FROM hosts h JOIN scans s ON s.scan_id=h.scan_id WHERE ";
+  sql += by_id ? "h.device_id=?" : "h.ip=?";
+  if (!scan_id.empty()) sql += " AND h.scan_id=?";
+  sql += " ORDER BY coalesce(s.started,'') DESC, s.rowid DESC LIMIT 1";
+  Stmt s(*db_, sql.c_str());
+  if (by_id) s.bind(1, static_cast<int64_t>(std::stoll(device)));
+  else s.bind(1, device);
+  if (!scan_id.empty()) s.bind(2, scan_id);
+  if (s.row()) return std::make_pair(s.text(0), s.text(1));
+  const std::string what = by_id ? "device " + device : "no device at " + device;
+  return make_error((by_id ? "no " + what : what) + (scan_id.empty() ? " in any scan" : " in scan " + scan_id) +
+                    " of the store (see: mamori devices)");
 }
 
 Expected<std::vector<DeviceRow>> Store::devices(const Filter& f) {
-  std::optional<Cidr> net;
+  std::optional<Network> net;
   if (!f.network.empty()) {
-    net = Cidr::parse(f.network);
+    net = Network::parse(f.network);
     if (!net) return make_error("invalid network '" + f.network + "': expected a CIDR such as 192.0.2.0/24");
   }
   std::lock_guard lock(mu_);
@@ -613,14 +616,14 @@ Expected<std::vector<DeviceRow>> Store::devices(const Filter& f) {
       ? "SELECT d.device_id, coalesce(d.last_ip,''), coalesce(d.category,''), coalesce(d.vendor,''), "
         "coalesce(d.model,''), coalesce(d.first_seen,''), coalesce(d.last_seen,''), "
         "(SELECT count(DISTINCT scan_id) FROM hosts h WHERE h.device_id=d.device_id) FROM devices d "
-        "WHERE ?1 = ?1 ORDER BY d.device_id"
+        "ORDER BY d.device_id"
       : "SELECT d.device_id, h.ip, coalesce(h.category,''), coalesce(h.vendor,''), coalesce(h.model,''), "
         "coalesce(d.first_seen,''), coalesce(d.last_seen,''), "
         "(SELECT count(DISTINCT scan_id) FROM hosts o WHERE o.device_id=d.device_id) "
-        "FROM hosts h JOIN devices d ON d.device_id=h.device_id WHERE h.scan_id=?1 ORDER BY d.device_id";
-  Stmt s(db_, sql);
-  s.bind(1, f.scan_id);
-  while (s.step() == SQLITE_ROW) {
+        "FROM hosts h JOIN devices d ON d.device_id=h.device_id WHERE h.scan_id=? ORDER BY d.device_id";
+  Stmt s(*db_, sql);
+  if (!f.scan_id.empty()) s.bind(1, f.scan_id);
+  while (s.row()) {
     DeviceRow r;
     r.device_id = s.i64(0);
     r.ip = s.text(1);
@@ -639,9 +642,9 @@ Expected<std::vector<DeviceRow>> Store::devices(const Filter& f) {
 }
 
 Expected<std::vector<FindingRow>> Store::findings(const Filter& f) {
-  std::optional<Cidr> net;
+  std::optional<Network> net;
   if (!f.network.empty()) {
-    net = Cidr::parse(f.network);
+    net = Network::parse(f.network);
     if (!net) return make_error("invalid network '" + f.network + "': expected a CIDR such as 192.0.2.0/24");
   }
   std::string scan = f.scan_id;
@@ -652,14 +655,14 @@ Expected<std::vector<FindingRow>> Store::findings(const Filter& f) {
   }
   std::lock_guard lock(mu_);
   std::vector<FindingRow> out;
-  Stmt s(db_,
+  Stmt s(*db_,
          "SELECT f.scan_id, f.ip, f.port, coalesce(f.check_id,''), coalesce(f.severity,''), coalesce(f.service,''), "
          "coalesce(f.title,''), coalesce(f.title_ja,''), coalesce(h.category,''), coalesce(h.device_id,0), "
          "coalesce(f.evidence,'{}'), coalesce(s.started,'') "
          "FROM findings f LEFT JOIN hosts h ON h.scan_id=f.scan_id AND h.ip=f.ip "
          "LEFT JOIN scans s ON s.scan_id=f.scan_id WHERE f.scan_id=? ORDER BY f.id");
   s.bind(1, scan);
-  while (s.step() == SQLITE_ROW) {
+  while (s.row()) {
     FindingRow r;
     r.scan_id = s.text(0);
     r.ip = s.text(1);
@@ -705,12 +708,12 @@ Expected<DiffResult> Store::diff(const std::string& scan_a, const std::string& s
   using PortKey = std::tuple<int64_t, int, std::string>;
   auto ports_of = [&](const std::string& scan) {
     std::map<PortKey, DiffPort> m;
-    Stmt s(db_, "SELECT h.device_id, p.ip, p.port, p.proto, coalesce(v.service,'') FROM ports p "
+    Stmt s(*db_, "SELECT h.device_id, p.ip, p.port, p.proto, coalesce(v.service,'') FROM ports p "
                 "JOIN hosts h ON h.scan_id=p.scan_id AND h.ip=p.ip "
                 "LEFT JOIN services v ON v.scan_id=p.scan_id AND v.ip=p.ip AND v.port=p.port AND v.proto=p.proto "
                 "WHERE p.scan_id=? AND p.state='open'");
     s.bind(1, scan);
-    while (s.step() == SQLITE_ROW) {
+    while (s.row()) {
       DiffPort p{s.i64(0), s.text(1), s.text(3), s.text(4), static_cast<int>(s.i64(2))};
       m.emplace(PortKey{p.device_id, p.port, p.proto}, p);
     }
@@ -719,10 +722,10 @@ Expected<DiffResult> Store::diff(const std::string& scan_a, const std::string& s
   using FindKey = std::tuple<int64_t, std::string, int>;
   auto findings_of = [&](const std::string& scan) {
     std::map<FindKey, DiffFinding> m;
-    Stmt s(db_, "SELECT h.device_id, f.ip, f.check_id, f.severity, f.port FROM findings f "
+    Stmt s(*db_, "SELECT h.device_id, f.ip, f.check_id, f.severity, f.port FROM findings f "
                 "JOIN hosts h ON h.scan_id=f.scan_id AND h.ip=f.ip WHERE f.scan_id=?");
     s.bind(1, scan);
-    while (s.step() == SQLITE_ROW) {
+    while (s.row()) {
       DiffFinding d{s.i64(0), s.text(1), s.text(2), s.text(3), std::nullopt};
       if (!s.null(4)) d.port = static_cast<int>(s.i64(4));
       m.emplace(FindKey{d.device_id, d.check_id, d.port.value_or(-1)}, d);
@@ -754,39 +757,21 @@ uint64_t StoreWriter::failures() const {
   return failures_;
 }
 
-std::optional<Cidr> Cidr::parse(const std::string& text) {
-  Cidr c;
-  std::string addr = text;
-  int bits = -1;
-  if (auto slash = text.find('/'); slash != std::string::npos) {
-    addr = text.substr(0, slash);
-    std::string b = text.substr(slash + 1);
-    if (b.empty() || b.size() > 3 || !std::all_of(b.begin(), b.end(), ::isdigit)) return std::nullopt;
-    bits = std::stoi(b);
-  }
-  if (inet_pton(AF_INET, addr.c_str(), c.addr) == 1) {
-    c.family = AF_INET;
-    if (bits < 0) bits = 32;
-    if (bits > 32) return std::nullopt;
-  } else if (inet_pton(AF_INET6, addr.c_str(), c.addr) == 1) {
-    c.family = AF_INET6;
-    if (bits < 0) bits = 128;
-    if (bits > 128) return std::nullopt;
-  } else {
-    return std::nullopt;
-  }
-  c.bits = bits;
-  return c;
+std::optional<Network> Network::parse(const std::string& text) {
+  // One token: no lists, no host names (no resolver), no @files (no reader).
+  if (text.empty() || text.find_first_of(", \t#@") != std::string::npos) return std::nullopt;
+  TargetParseOptions opt;
+  opt.max_addresses = ~u128{0};
+  Targets t;
+  if (!parse_targets({text}, opt, t)) return std::nullopt;
+  const auto& ranges = t.set.ranges();
+  if (ranges.size() != 1) return std::nullopt;
+  return Network{ranges.front()};
 }
 
-bool Cidr::contains(const std::string& ip) const {
-  unsigned char a[16] = {};
-  if (inet_pton(family, ip.c_str(), a) != 1) return false;
-  int full = bits / 8, rest = bits % 8;
-  if (std::memcmp(a, addr, full) != 0) return false;
-  if (rest == 0) return true;
-  unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
-  return (a[full] & mask) == (addr[full] & mask);
+bool Network::contains(const std::string& ip) const {
+  auto a = Ip::parse(ip);
+  return a && a->value() >= range.first && a->value() <= range.last;
 }
 
 }  // namespace mamori::store

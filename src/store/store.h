@@ -1,9 +1,12 @@
-// The inventory: an embedded SQLite database of every scan's records (spec/results.md), with the
-// devices identified across scans. All SQL of Mamori lives in src/store.
+// The inventory: a database of every scan's records (spec/results.md), with the devices
+// identified across scans. All SQL of Mamori lives in src/store. The database is an SQLite file
+// (the default) or a PostgreSQL database (`postgresql://...`): the same schema and the same
+// queries on both, through the Backend interface (backend.h).
 //
 // Contract:
-// - A Store owns one SQLite connection in WAL mode. Every method is thread-safe (one mutex);
-//   several processes may write one database at once (busy timeout, short transactions).
+// - A Store owns one connection (SQLite in WAL mode, or libpq). Every method is thread-safe (one
+//   mutex); several processes may write one database at once (short transactions, each
+//   excluding the other writers: SQLite's write lock, a PostgreSQL advisory lock).
 // - ingest() commits each record in its own transaction before it returns: a process killed at
 //   any moment leaves a database that opens cleanly and holds every record ingest() returned for.
 // - Records are stored as given (a `credential` record's password is whatever the scanner wrote,
@@ -21,17 +24,20 @@
 #include <nlohmann/json.hpp>
 
 #include "core/expected.h"
+#include "core/ip.h"
+#include "core/target_set.h"
 #include "report/writers.h"
 
-struct sqlite3;
 
 namespace mamori::store {
+
+class Backend;
 
 // The schema version this build writes. Migration N -> N+1 is kMigrations[N-1] (see store.cc);
 // version 1 is the first released schema, kept so tests can create an old database.
 int current_schema_version();
-// The SQL that creates schema version `version` from nothing (1 <= version <=
-// current_schema_version()): version 1's DDL followed by the migrations up to `version`.
+// The SQL (SQLite's dialect) that creates schema version `version` from nothing (1 <= version
+// <= current_schema_version()): version 1's DDL followed by the migrations up to `version`.
 std::vector<std::string> schema_sql_up_to(int version);
 
 // Stable identifiers a record carries, as (kind, value): "udn" (UPnP UDN), "serial", "ssh" (SSH
@@ -92,8 +98,10 @@ struct DiffResult {
 class Store {
  public:
   // Opens (creating the file and its parent directory when missing) and migrates to the current
-  // schema. `must_exist`: a missing file is an error instead (the query commands); an older
-  // schema is still migrated.
+  // schema. `path` is a file, ":memory:", or a PostgreSQL URI (postgresql://user:pw@host/db;
+  // the database must exist, its tables are created). `must_exist`: a missing file, or a
+  // PostgreSQL database without Mamori's tables, is an error instead (the query commands); an
+  // older schema is still migrated.
   static Expected<std::unique_ptr<Store>> open(const std::string& path, bool must_exist = false);
   // Opens without migrating (tests create old schemas with it).
   static Expected<std::unique_ptr<Store>> open_raw(const std::string& path);
@@ -107,6 +115,11 @@ class Store {
   Expected<int> migrate();
   // Executes SQL statements (tests and migrations).
   Expected<bool> exec(const std::string& sql);
+  // Creates schema version `version` (schema_sql_up_to) in this backend's dialect, on an empty
+  // database opened with open_raw (tests of the migrations).
+  Expected<bool> create_schema(int version);
+  // "sqlite" or "postgresql".
+  const char* backend_kind() const;
 
   // Stores one record of the results contract, committed before return. A record without a
   // string `type` and `scan_id` is refused (an error, nothing stored).
@@ -122,9 +135,13 @@ class Store {
   Expected<DiffResult> diff(const std::string& scan_a, const std::string& scan_b);
   // device id of a host in a scan (0: unknown).
   int64_t device_of(const std::string& scan_id, const std::string& ip);
+  // Where a device was seen: `device` is an address or a store device id (digits); `scan_id`
+  // empty: the latest scan that saw it. Returns (scan id, address); an error names what is
+  // missing.
+  Expected<std::pair<std::string, std::string>> locate(const std::string& device, const std::string& scan_id);
 
  private:
-  explicit Store(sqlite3* db) : db_(db) {}
+  explicit Store(std::unique_ptr<Backend> db);
   Expected<bool> exec_locked(const std::string& sql);
   Expected<bool> ingest_locked(const nlohmann::json& record);
   int64_t sighting_locked(const std::string& scan_id, const std::string& ip, const std::string& time);
@@ -133,7 +150,7 @@ class Store {
   std::vector<std::string> keys_of_locked(int64_t device_id);
 
   std::mutex mu_;
-  sqlite3* db_;
+  std::unique_ptr<Backend> db_;
 };
 
 // A RecordSink that commits every record to a Store as it arrives (thread-safe). A record the
@@ -152,14 +169,15 @@ class StoreWriter : public RecordSink {
   uint64_t failures_ = 0;
 };
 
-// Parses one CIDR ("192.0.2.0/24", "2001:db8::/32", or a bare address) and tells whether `ip`
-// is inside it. Nullopt: not a CIDR.
-struct Cidr {
-  int family = 0;
-  unsigned char addr[16] = {};
-  int bits = 0;
-  static std::optional<Cidr> parse(const std::string& text);
+// A network the user names (--network, the owners file of `notify`): one CIDR block
+// ("192.0.2.0/24", "2001:db8::/32", host bits ignored), address range or bare address, parsed by
+// the scan's own target parser (core/target_spec.h). Nullopt: not one of these.
+struct Network {
+  IpRange range;
+  static std::optional<Network> parse(const std::string& text);
   bool contains(const std::string& ip) const;
+  // Addresses in the network minus one (a longer prefix is a smaller size).
+  u128 span() const { return range.last - range.first; }
 };
 
 }  // namespace mamori::store

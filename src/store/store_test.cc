@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "store/backend.h"
 
 #include <unistd.h>
 
@@ -13,19 +14,46 @@ namespace {
 
 using nlohmann::json;
 
-class TempDb {
+// A database for one test: an SQLite file in a temporary directory, or a new database on the
+// PostgreSQL server named by MAMORI_TEST_PG_URI ("postgresql://user:pw@127.0.0.1:port/", the
+// database name left off), which tests/store/store_pg_test.py starts and sets.
+class TestDb {
  public:
-  TempDb() {
+  explicit TestDb(const std::string& backend = "sqlite") {
     char tmpl[] = "/tmp/mamori-store-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
     path_ = dir_ + "/sub/mamori.db";
+    if (backend == "postgresql") {
+      static int n = 0;
+      const std::string base = std::getenv("MAMORI_TEST_PG_URI");
+      const std::string name = "mamori_test_" + std::to_string(getpid()) + "_" + std::to_string(++n);
+      auto admin = Store::open_raw(base + "postgres");
+      if (!admin) {
+        ADD_FAILURE() << admin.error().message;
+        return;
+      }
+      auto r = (*admin)->exec("CREATE DATABASE " + name);
+      if (!r) ADD_FAILURE() << r.error().message;
+      path_ = base + name;
+    }
   }
-  ~TempDb() { std::filesystem::remove_all(dir_); }
+  ~TestDb() { std::filesystem::remove_all(dir_); }
   const std::string& path() const { return path_; }
 
  private:
   std::string dir_, path_;
 };
+using TempDb = TestDb;
+
+// Every StoreOn test runs on SQLite, and also on PostgreSQL when MAMORI_TEST_PG_URI is set.
+std::vector<std::string> backends() {
+  std::vector<std::string> b{"sqlite"};
+  if (const char* u = std::getenv("MAMORI_TEST_PG_URI"); u && *u) b.emplace_back("postgresql");
+  return b;
+}
+class StoreOn : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreOn, ::testing::ValuesIn(backends()),
+                         [](const auto& info) { return info.param; });
 
 json start(const std::string& scan, const std::string& time) {
   return {{"type", "scan"}, {"phase", "start"}, {"scan_id", scan}, {"time", time}, {"version", "0.1.0"},
@@ -57,12 +85,15 @@ void ingest_all(Store& s, const std::vector<json>& recs) {
   for (const auto& r : recs) ASSERT_TRUE(s.ingest(r)) << r.dump();
 }
 
-TEST(Store, CreatesCurrentSchemaInWalMode) {
-  TempDb db;
+TEST_P(StoreOn, CreatesCurrentSchemaInWalMode) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ((*s)->schema_version(), current_schema_version());
-  EXPECT_TRUE(std::filesystem::exists(db.path() + "-wal") || std::filesystem::exists(db.path()));
+  EXPECT_EQ(std::string((*s)->backend_kind()), GetParam());
+  if (GetParam() == "sqlite") {
+    EXPECT_TRUE(std::filesystem::exists(db.path() + "-wal") || std::filesystem::exists(db.path()));
+  }
   // Re-opening is a no-op migration.
   s->reset();
   auto again = Store::open(db.path());
@@ -70,8 +101,8 @@ TEST(Store, CreatesCurrentSchemaInWalMode) {
   EXPECT_EQ((*again)->schema_version(), current_schema_version());
 }
 
-TEST(Store, IngestsAScanAndKeepsRecordsAsGiven) {
-  TempDb db;
+TEST_P(StoreOn, IngestsAScanAndKeepsRecordsAsGiven) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   json cred = {{"type", "credential"}, {"scan_id", "A"}, {"ip", "198.18.0.5"}, {"port", 23}, {"service", "telnet"},
@@ -98,8 +129,8 @@ TEST(Store, IngestsAScanAndKeepsRecordsAsGiven) {
   EXPECT_EQ((*devs)[0].vendor, "Acme");
 }
 
-TEST(Store, RefusesRecordsWithoutTypeOrScanId) {
-  TempDb db;
+TEST_P(StoreOn, RefusesRecordsWithoutTypeOrScanId) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   EXPECT_FALSE((*s)->ingest(json{{"type", "port"}}));
@@ -109,8 +140,8 @@ TEST(Store, RefusesRecordsWithoutTypeOrScanId) {
   EXPECT_TRUE((*s)->scans().empty());
 }
 
-TEST(Store, ScanWithoutEndRecordIsIncomplete) {
-  TempDb db;
+TEST_P(StoreOn, ScanWithoutEndRecordIsIncomplete) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   ingest_all(**s, {start("A", "2026-11-01T00:00:00Z"), port("A", "198.18.0.5", 80)});
@@ -119,8 +150,8 @@ TEST(Store, ScanWithoutEndRecordIsIncomplete) {
   EXPECT_FALSE(scans[0].complete.has_value());
 }
 
-TEST(Store, DeviceIdentityFollowsStableKeysAcrossAddresses) {
-  TempDb db;
+TEST_P(StoreOn, DeviceIdentityFollowsStableKeysAcrossAddresses) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   Store& st = **s;
@@ -151,8 +182,8 @@ TEST(Store, DeviceIdentityFollowsStableKeysAcrossAddresses) {
   EXPECT_EQ(all->size(), 3u);
 }
 
-TEST(Store, AMatchByUdnOutweighsADifferentSerial) {
-  TempDb db;
+TEST_P(StoreOn, AMatchByUdnOutweighsADifferentSerial) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   Store& st = **s;
@@ -165,8 +196,8 @@ TEST(Store, AMatchByUdnOutweighsADifferentSerial) {
   EXPECT_EQ(st.devices({})->size(), 1u);
 }
 
-TEST(Store, SshHostKeyIdentifiesAcrossAddresses) {
-  TempDb db;
+TEST_P(StoreOn, SshHostKeyIdentifiesAcrossAddresses) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   Store& st = **s;
@@ -181,8 +212,8 @@ TEST(Store, SshHostKeyIdentifiesAcrossAddresses) {
   EXPECT_EQ(st.devices({})->size(), 1u);
 }
 
-TEST(Store, SharedKeyOnTwoHostsOfOneScanDoesNotMergeThem) {
-  TempDb db;
+TEST_P(StoreOn, SharedKeyOnTwoHostsOfOneScanDoesNotMergeThem) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   Store& st = **s;
@@ -194,8 +225,8 @@ TEST(Store, SharedKeyOnTwoHostsOfOneScanDoesNotMergeThem) {
   EXPECT_NE(st.device_of("A", "198.18.0.1"), st.device_of("A", "198.18.0.2"));
 }
 
-TEST(Store, DiffListsDevicesPortsAndFindings) {
-  TempDb db;
+TEST_P(StoreOn, DiffListsDevicesPortsAndFindings) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   Store& st = **s;
@@ -224,8 +255,8 @@ TEST(Store, DiffListsDevicesPortsAndFindings) {
   EXPECT_FALSE(st.diff("A", "nope"));
 }
 
-TEST(Store, FindingFilters) {
-  TempDb db;
+TEST_P(StoreOn, FindingFilters) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   Store& st = **s;
@@ -252,12 +283,12 @@ TEST(Store, FindingFilters) {
   EXPECT_EQ((*devs)[0].ip, "198.18.1.9");
 }
 
-TEST(Store, MigratesADatabaseCreatedWithSchemaVersion1) {
-  TempDb db;
+TEST_P(StoreOn, MigratesADatabaseCreatedWithSchemaVersion1) {
+  TestDb db(GetParam());
   {
     auto raw = Store::open_raw(db.path());
     ASSERT_TRUE(raw);
-    for (const auto& sql : schema_sql_up_to(1)) ASSERT_TRUE((*raw)->exec(sql));
+    ASSERT_TRUE((*raw)->create_schema(1));
     ASSERT_EQ((*raw)->schema_version(), 1);
     // What a version-1 Mamori wrote: the raw records and the v1 tables.
     const std::vector<json> recs = {start("OLD", "2026-10-01T00:00:00Z"), port("OLD", "198.18.0.4", 80),
@@ -289,8 +320,8 @@ TEST(Store, MigratesADatabaseCreatedWithSchemaVersion1) {
   EXPECT_EQ(st.device_of("NEW", "198.18.0.99"), tv);
 }
 
-TEST(Store, RefusesASchemaNewerThanItself) {
-  TempDb db;
+TEST_P(StoreOn, RefusesASchemaNewerThanItself) {
+  TestDb db(GetParam());
   {
     auto raw = Store::open_raw(db.path());
     ASSERT_TRUE(raw);
@@ -301,8 +332,8 @@ TEST(Store, RefusesASchemaNewerThanItself) {
   EXPECT_NE(s.error().message.find("newer"), std::string::npos);
 }
 
-TEST(Store, StoreWriterTakesConcurrentWritersAndSecondConnections) {
-  TempDb db;
+TEST_P(StoreOn, StoreWriterTakesConcurrentWritersAndSecondConnections) {
+  TestDb db(GetParam());
   auto s = Store::open(db.path());
   ASSERT_TRUE(s);
   StoreWriter w(std::move(*s));
@@ -324,24 +355,67 @@ TEST(Store, StoreWriterTakesConcurrentWritersAndSecondConnections) {
   EXPECT_EQ(scans[0].hosts + scans[1].hosts, 220);
 }
 
-TEST(Store, CidrParsing) {
-  auto v4 = Cidr::parse("192.0.2.0/25");
+TEST(Store, NetworkParsing) {
+  auto v4 = Network::parse("192.0.2.0/25");
   ASSERT_TRUE(v4);
   EXPECT_TRUE(v4->contains("192.0.2.127"));
   EXPECT_FALSE(v4->contains("192.0.2.128"));
   EXPECT_FALSE(v4->contains("2001:db8::1"));
-  auto v6 = Cidr::parse("2001:db8::/32");
+  EXPECT_FALSE(v4->contains("not an address"));
+  auto v6 = Network::parse("2001:db8::/32");
   ASSERT_TRUE(v6);
   EXPECT_TRUE(v6->contains("2001:db8:ffff::1"));
   EXPECT_FALSE(v6->contains("2001:db9::1"));
-  auto one = Cidr::parse("10.0.0.1");
+  EXPECT_FALSE(v6->contains("192.0.2.1"));
+  auto one = Network::parse("10.0.0.1");
   ASSERT_TRUE(one);
   EXPECT_TRUE(one->contains("10.0.0.1"));
   EXPECT_FALSE(one->contains("10.0.0.2"));
-  EXPECT_TRUE(Cidr::parse("0.0.0.0/0")->contains("8.8.8.8"));
-  EXPECT_FALSE(Cidr::parse("10.0.0.0/33"));
-  EXPECT_FALSE(Cidr::parse("10.0.0.0/"));
-  EXPECT_FALSE(Cidr::parse("x/8"));
+  EXPECT_EQ(one->span(), 0u);
+  EXPECT_TRUE(Network::parse("0.0.0.0/0")->contains("8.8.8.8"));
+  EXPECT_TRUE(Network::parse("::/0")->contains("2001:db8::1"));
+  EXPECT_TRUE(Network::parse("10.0.0.5/24")->contains("10.0.0.200"));  // host bits ignored
+  EXPECT_LT(Network::parse("10.0.0.0/25")->span(), Network::parse("10.0.0.0/24")->span());
+  auto range = Network::parse("10.0.0.1-9");
+  ASSERT_TRUE(range);
+  EXPECT_TRUE(range->contains("10.0.0.9"));
+  EXPECT_FALSE(range->contains("10.0.0.10"));
+  EXPECT_FALSE(Network::parse("10.0.0.0/33"));
+  EXPECT_FALSE(Network::parse("10.0.0.0/"));
+  EXPECT_FALSE(Network::parse("x/8"));
+  EXPECT_FALSE(Network::parse("camera.example"));
+  EXPECT_FALSE(Network::parse("@/etc/passwd"));
+  EXPECT_FALSE(Network::parse("10.0.0.0/8,11.0.0.0/8"));
+  EXPECT_FALSE(Network::parse(""));
+}
+
+TEST_P(StoreOn, TextThatIsNotUtf8OrHoldsNulIsStored) {
+  TestDb db(GetParam());
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s);
+  // Bytes from a device, as a probe may put them in a record before it is written.
+  json svc = service("A", "198.18.0.5", 80, std::string("ht\xfftp\0x", 8));
+  svc["product"] = std::string("\xe6\x97\xa5\xe6\x9c\xac caf\xc3", 10);
+  ingest_all(**s, {start("A", "2026-11-01T00:00:00Z"), svc});
+  auto recs = (*s)->records("A");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].value("port", 0), 80);
+  EXPECT_EQ((*s)->scans()[0].open_ports, 1);
+}
+
+TEST(Store, PostgresUriIsRecognisedAndItsPasswordNeverShown) {
+  EXPECT_TRUE(is_postgres_uri("postgresql://u@h/db"));
+  EXPECT_TRUE(is_postgres_uri("postgres://h/db"));
+  EXPECT_FALSE(is_postgres_uri("/var/lib/mamori.db"));
+  EXPECT_FALSE(is_postgres_uri("postgresql.db"));
+  EXPECT_EQ(display_name("postgresql://scan:s3cret@db.example:5432/mamori"), "postgresql://scan:***@db.example:5432/mamori");
+  EXPECT_EQ(display_name("postgresql://h/db?user=a&password=s3cret&x=1"), "postgresql://h/db?user=a&password=***&x=1");
+  EXPECT_EQ(display_name("/tmp/x.db"), "/tmp/x.db");
+  // Nothing listens on loopback port 1: a clear error, without the password.
+  auto s = Store::open("postgresql://scan:s3cret@127.0.0.1:1/mamori?connect_timeout=3");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("cannot open database"), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().message.find("s3cret"), std::string::npos) << s.error().message;
 }
 
 TEST(Store, DefaultPathFollowsTheEnvironment) {

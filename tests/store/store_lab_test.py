@@ -9,6 +9,10 @@ html.parser, the device names present, nothing fetched) and the other formats.
 Kill: a scan is killed with SIGKILL mid-way; the database must pass integrity_check and hold the
 records the scan had flushed to its JSON Lines file.
 Import: `mamori import` of a JSONL file gives the same records as the scan wrote.
+History and PgUnit start a PostgreSQL server on loopback (tests/lib/pgserver.py): History runs
+on SQLite and on PostgreSQL (`--db postgresql://...`) and has several `mamori import`s write one
+PostgreSQL database at once; PgUnit runs the store's unit tests on it. A server that cannot
+start fails the test.
 
 Traffic goes only to 127.74.0.0/24. Exit 77 = skipped.
 Usage: store_lab_test.py CASE --mamori PATH --lab PATH --scenario PATH
@@ -25,13 +29,17 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from labharness import Lab as LabProcess, moved_scenario  # noqa: E402
+from pgserver import PgServer  # noqa: E402
+
 NET = "127.74.0"
 PORTS = "iot,1400,1401,5000,52323,8883"
 TV_UUID = "6d616d6f-7269-4c61-8004-0000000074aa"
 
 
 def scenario_text(path, changed):
-    text = open(path).read().replace("127.66.0.", NET + ".")
+    text = moved_scenario(path, NET)
     # A stable UDN for the TV, wherever it sits.
     text = text.replace("  - name: living-room-tv\n", f"  - name: living-room-tv\n    uuid: {TV_UUID}\n")
     if not changed:
@@ -49,31 +57,9 @@ def scenario_text(path, changed):
     return text
 
 
-class Lab:
-    def __init__(self, args, tmp, changed):
-        self.scenario = os.path.join(tmp, f"store-lab-{int(changed)}.yaml")
-        open(self.scenario, "w").write(scenario_text(args.scenario, changed))
-        ready = os.path.join(tmp, f"ready-{int(changed)}")
-        self.proc = subprocess.Popen([args.lab, "run", self.scenario, "--ready-file", ready],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for _ in range(600):
-            if os.path.exists(ready) and os.path.getsize(ready) > 0:
-                break
-            if self.proc.poll() is not None:
-                raise SystemExit("FAIL: mamori-lab exited: " + self.proc.stderr.read()[-2000:])
-            time.sleep(0.1)
-        else:
-            self.stop()
-            raise SystemExit("FAIL: mamori-lab not ready after 60 s")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # our own child, by PID
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def Lab(args, tmp, changed):
+    """The demo home on NET (tests/lib/labharness.py), as it was or changed."""
+    return LabProcess(args.lab, scenario_text(args.scenario, changed), tmp, name=f"store-lab-{int(changed)}")
 
 
 def run(args, *argv, check=True, timeout=300, env=None):
@@ -84,8 +70,10 @@ def run(args, *argv, check=True, timeout=300, env=None):
 
 
 def scan(args, db, out):
+    t0 = time.time()
     run(args, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "0", "--no-progress",
         "-o", out, "--db", db, "--vantage", "inside")
+    print(f"scan into {'PostgreSQL' if db.startswith('postgresql:') else db}: {time.time() - t0:.1f} s")
     return [json.loads(l) for l in open(out) if l.strip()]
 
 
@@ -129,17 +117,36 @@ def check_html(text, names):
 
 
 def case_history(args, tmp):
-    db = os.path.join(tmp, "history.db")
-    lab = Lab(args, tmp, changed=False)
-    try:
-        first = scan(args, db, os.path.join(tmp, "a.jsonl"))
-    finally:
-        lab.stop()
-    lab = Lab(args, tmp, changed=True)
-    try:
-        second = scan(args, db, os.path.join(tmp, "b.jsonl"))
-    finally:
-        lab.stop()
+    """Two scans of the lab with changes between them, checked on SQLite and on PostgreSQL: scan A
+    is written live into an SQLite file, scan B live into PostgreSQL (`--db postgresql://`), and
+    each scan's JSON Lines file is imported into the other database; then the same queries,
+    diff, reports and notification lists on both. Then several writers into one PostgreSQL
+    database at once."""
+    with PgServer(tmp) as pg:
+        sqlite_db = os.path.join(tmp, "history.db")
+        uri = pg.create_database("mamori")
+        lab = Lab(args, tmp, changed=False)
+        try:
+            first = scan(args, sqlite_db, os.path.join(tmp, "a.jsonl"))
+        finally:
+            lab.stop()
+        run(args, "import", os.path.join(tmp, "a.jsonl"), "--db", uri)
+        lab = Lab(args, tmp, changed=True)
+        try:
+            second = scan(args, uri, os.path.join(tmp, "b.jsonl"))
+        finally:
+            lab.stop()
+        run(args, "import", os.path.join(tmp, "b.jsonl"), "--db", sqlite_db)
+        for db in (sqlite_db, uri):
+            t0 = time.time()
+            check_history(args, tmp, db, first, second)
+            print(f"database {db.replace(pg.password, '***')}: checked in {time.time() - t0:.1f} s")
+        t0 = time.time()
+        check_postgres_writers(args, tmp, pg, uri, first)
+        print(f"PostgreSQL writers checked in {time.time() - t0:.1f} s")
+
+
+def check_history(args, tmp, db, first, second):
     scan_a, scan_b = first[0]["scan_id"], second[0]["scan_id"]
     scans = lines(run(args, "scans", "--db", db, "--json").stdout)
     assert [s["scan_id"] for s in scans] == [scan_a, scan_b], scans
@@ -314,6 +321,59 @@ def case_import(args, tmp):
     assert [s["scan_id"] for s in lines(run(args, "scans", "--json", env=env).stdout)] == ["IMP-1"]
 
 
+def case_pg_unit(args, tmp):
+    """The store's GoogleTest cases (StoreOn) on a real PostgreSQL server."""
+    assert args.store_tests, "--store-tests is required"
+    with PgServer(tmp) as pg:
+        env = dict(os.environ, MAMORI_TEST_PG_URI=pg.base_uri())
+        p = subprocess.run([args.store_tests, "--gtest_filter=Backends/StoreOn.*/postgresql"], capture_output=True,
+                           text=True, timeout=300, env=env)
+        print(p.stdout[-3000:])
+        ok = [l for l in p.stdout.splitlines() if l.startswith("[       OK ]") and l.split()[3].endswith("/postgresql")]
+        assert p.returncode == 0, f"store_tests on PostgreSQL: exit {p.returncode}: {p.stderr[-2000:]}"
+        assert len(ok) >= 14, f"only {len(ok)} StoreOn tests ran on PostgreSQL"
+
+
+def check_postgres_writers(args, tmp, pg, uri, first):
+    """Errors name a PostgreSQL database without its password; many writers at once."""
+    # The query commands name the database without its password.
+    empty = pg.create_database("empty")
+    p = run(args, "scans", "--db", empty, check=False)
+    assert p.returncode == 1 and "no Mamori store" in p.stderr and pg.password not in p.stderr, p.stderr
+    p = run(args, "scans", "--db", uri.replace(pg.password, "wrong"), check=False)
+    assert p.returncode == 1 and "wrong" not in p.stderr, p.stderr
+    # Four scanners writing one database at once (each its own copy of scan A, a new scan id):
+    # the same devices as one import, each scan complete with all its records.
+    shared = pg.create_database("shared")
+    text = open(os.path.join(tmp, "a.jsonl")).read()
+    scan_a = first[0]["scan_id"]
+    files = []
+    for i in range(4):
+        f = os.path.join(tmp, f"copy{i}.jsonl")
+        open(f, "w").write(text.replace(scan_a, f"{scan_a}-copy{i}"))
+        files.append(f)
+    procs = [subprocess.Popen([args.mamori, "import", f, "--db", shared], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for f in files]
+    for pr in procs:
+        out, err = pr.communicate(timeout=300)
+        assert pr.returncode == 0, err[-2000:]
+    scans = lines(run(args, "scans", "--db", shared, "--json").stdout)
+    assert len(scans) == 4 and all(s["complete"] is True for s in scans), scans
+    single = pg.create_database("single")
+    run(args, "import", files[0], "--db", single)
+    one = lines(run(args, "scans", "--db", single, "--json").stdout)[0]
+    for s in scans:
+        assert (s["hosts"], s["devices"], s["open_ports"], s["findings"]) == (
+            one["hosts"], one["devices"], one["open_ports"], one["findings"]), (s, one)
+    devs_shared = lines(run(args, "devices", "--db", shared, "--json").stdout)
+    devs_single = lines(run(args, "devices", "--db", single, "--json").stdout)
+    assert sorted(d["ip"] for d in devs_shared) == sorted(d["ip"] for d in devs_single), (devs_shared, devs_single)
+    assert all(d["scans"] == 4 for d in devs_shared), devs_shared
+    n = int(pg.psql("SELECT count(*) FROM records", db="shared"))
+    assert n == 4 * sum(1 for l in text.splitlines() if l.strip()), n
+    print(f"PostgreSQL: 4 concurrent imports, {n} records, {len(devs_shared)} devices")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case")
@@ -321,10 +381,11 @@ def main():
     ap.add_argument("--lab", required=True)
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--test-db", help="the MAMORI_DB every test of this build must get from ctest")
+    ap.add_argument("--store-tests", help="the store_tests GoogleTest binary (PgUnit)")
     args = ap.parse_args()
     if args.test_db:
         assert os.environ.get("MAMORI_DB") == args.test_db, f"MAMORI_DB={os.environ.get('MAMORI_DB')}"
-    cases = {"History": case_history, "Kill": case_kill, "Import": case_import}
+    cases = {"History": case_history, "Kill": case_kill, "Import": case_import, "PgUnit": case_pg_unit}
     with tempfile.TemporaryDirectory(prefix="mamori-store-") as tmp:
         cases[args.case](args, tmp)
     print("PASS")
