@@ -170,14 +170,14 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
   std::vector<Forward> igd_forwards;
   for (const auto& [ip, list] : inside.services) {
     for (const auto& s : list) {
-      if (auto a = Ip::parse(ev(s, "upnp.external_ip"))) {
-        gateway_of[a->str()] = ip;
+      if (ClaimedAddress a = gateway_claimed_address(s); !a.address.empty()) {
+        gateway_of[a.address] = ip;
         State& g = at(ip, inside);
-        g.evidence.push_back({{"via", "upnp-igd"}, {"kind", "gateway"}, {"external_ip", a->str()}});
-        if (gateway_external_address(s) == a->str()) {  // a public address: on the internet itself
+        g.evidence.push_back({{"via", a.via}, {"kind", "gateway"}, {"external_ip", a.address}});
+        if (gateway_external_address(s) == a.address && !g.direct) {  // a public address: on the internet itself
           g.direct = true;
-          g.direct_reasons.push_back("it is the gateway: it holds the external address " + a->str() +
-                                     " (UPnP IGD GetExternalIPAddress)");
+          g.direct_reasons.push_back("it is the gateway: it holds the external address " + a.address + " (" +
+                                     a.via + ")");
         }
       }
       for (auto& f : forwards_from_service(s)) igd_forwards.push_back(std::move(f));

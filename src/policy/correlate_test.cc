@@ -87,6 +87,9 @@ TEST(Exposure, MappingEvidenceIsReadStrictly) {
 TEST(Exposure, GatewayExternalAddressMustBePublic) {
   EXPECT_EQ(gateway_external_address(igd("s", "r", "198.18.0.2", "")), "198.18.0.2");
   EXPECT_EQ(gateway_external_address(igd("s", "r", "203.0.113.7", "")), "203.0.113.7");
+  json natpmp = service("s", "r", 5351, "nat-pmp", {{"natpmp.result", "success"}, {"natpmp.external_ip", "198.18.0.2"}}, "udp");
+  EXPECT_EQ(gateway_external_address(natpmp), "198.18.0.2");
+  EXPECT_EQ(gateway_claimed_address(natpmp).via, "nat-pmp");
   for (const char* inner : {"192.168.0.2", "10.1.2.3", "172.20.0.1", "100.64.3.4", "169.254.1.1", "0.0.0.0",
                             "fd00::1", "fe80::1", "", "a.b.c.d"}) {
     EXPECT_EQ(gateway_external_address(igd("s", "r", inner, "")), "") << inner;

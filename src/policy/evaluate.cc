@@ -266,7 +266,8 @@ Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, 
   for (const auto& s : d.services) {
     if (std::string ext = gateway_external_address(s); !ext.empty() && form != "direct") {
       form = "direct";
-      out.connection_form_reason = "it is the gateway: it holds the external address " + ext + " (UPnP IGD)";
+      out.connection_form_reason = "it is the gateway: it holds the external address " + ext + " (" +
+                                   gateway_claimed_address(s).via + ")";
     }
   }
   // A mapping the gateway lists is measured evidence: it outranks a stated form, except

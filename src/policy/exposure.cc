@@ -77,9 +77,15 @@ std::vector<Forward> forwards_from_service(const nlohmann::json& service) {
   return out;
 }
 
-std::string gateway_external_address(const nlohmann::json& service) {
+ClaimedAddress gateway_claimed_address(const nlohmann::json& service) {
   if (!service.is_object() || service.value("type", "") != "service") return {};
-  auto ip = Ip::parse(ev(service, "upnp.external_ip"));
+  if (auto ip = Ip::parse(ev(service, "upnp.external_ip"))) return {ip->str(), "upnp-igd"};
+  if (auto ip = Ip::parse(ev(service, "natpmp.external_ip"))) return {ip->str(), "nat-pmp"};
+  return {};
+}
+
+std::string gateway_external_address(const nlohmann::json& service) {
+  auto ip = Ip::parse(gateway_claimed_address(service).address);
   if (!ip) return {};
   if (ip->is_v4()) {
     const uint32_t a = ip->v4();

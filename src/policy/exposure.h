@@ -29,10 +29,18 @@ struct Forward {
 // the evidence it reads (at most 64 mappings are listed by the probe; at most 256 are read).
 std::vector<Forward> forwards_from_service(const nlohmann::json& service);
 
-// The external address a gateway's own ssdp `service` record says it holds (UPnP IGD
-// GetExternalIPAddress), canonical; "" when none, or when it is not an address, or is a
-// private (RFC 1918), shared (RFC 6598, carrier-grade NAT) or link-local one: that gateway is
-// itself behind another NAT, so holding it does not put the gateway on the internet.
+// The external address a gateway's own `service` record says it holds (UPnP IGD
+// GetExternalIPAddress on its ssdp service, or the NAT-PMP answer on its nat-pmp service),
+// canonical, and which of the two said so ("upnp-igd" / "nat-pmp"); empty when none or not an
+// address.
+struct ClaimedAddress {
+  std::string address, via;
+};
+ClaimedAddress gateway_claimed_address(const nlohmann::json& service);
+
+// The claimed address when it is on the internet: "" when it is a private (RFC 1918), shared
+// (RFC 6598, carrier-grade NAT) or link-local one: that gateway is itself behind another NAT,
+// so holding it does not put the gateway on the internet.
 std::string gateway_external_address(const nlohmann::json& service);
 
 // The `port-forwarded-service` evidence of one mapping.

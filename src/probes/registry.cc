@@ -7,6 +7,7 @@
 #include "probes/http/http_probe.h"
 #include "probes/mdns/mdns_probe.h"
 #include "probes/mqtt/mqtt_probe.h"
+#include "probes/natpmp/natpmp_probe.h"
 #include "probes/pjl/pjl_probe.h"
 #include "probes/rtsp/rtsp_probe.h"
 #include "probes/snmp/snmp_probe.h"
@@ -38,6 +39,7 @@ const std::vector<const UdpProbe*>& udp_probes() {
       &echonet_probe(),
       &mdns_probe(),
       &ssdp_probe(),
+      &natpmp_probe(),
       &wsd_probe(),
   };
   return all;

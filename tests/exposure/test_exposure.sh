@@ -93,6 +93,9 @@ validate "$WORK/in1.jsonl" "inside scan"
 # The inside scan alone: the gateway answered GetExternalIPAddress; nothing is mapped via UPnP.
 expect_form "$WORK/in1.jsonl" 198.19.1.1 direct "inside scan (IGD)"
 expect_form "$WORK/in1.jsonl" 198.19.1.11 unknown "inside scan (no mapping, no outside view)"
+if grep '"service":"nat-pmp"' "$WORK/in1.jsonl" | grep -q '"natpmp.external_ip":"198.18.0.2"'; then
+  ok "inside scan: NAT-PMP tells the gateway's external address"
+else bad "inside scan: no NAT-PMP answer with the external address"; fi
 if grep -q '"upnp.mapping_query":"ok"' "$WORK/in1.jsonl"; then ok "inside scan: the IGD's mapping table was read"
 else bad "inside scan: the IGD's mapping table was not read ($(grep -o '"upnp.mapping_query":"[^"]*"' "$WORK/in1.jsonl"))"; fi
 
