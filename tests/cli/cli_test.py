@@ -205,6 +205,105 @@ class Catalog(unittest.TestCase):
         self.assertEqual(dev["connection_form"], "port_forwarded")
 
 
+class Exposure(unittest.TestCase):
+    """`mamori exposure`: connection forms from an inside and an outside scan (files or store ids)."""
+
+    @staticmethod
+    def scans():
+        def web(sid, ip, port, title):
+            return {"type": "service", "scan_id": sid, "ip": ip, "port": port, "proto": "tcp", "service": "http",
+                    "evidence": {"http.status": "200", "http.title": title}}
+        inside = [
+            {"type": "scan", "scan_id": "in1", "phase": "start", "time": "2026-11-26T00:00:00Z", "version": "x",
+             "targets": ["198.19.1.0/24"], "ports": "iot", "vantage": "inside", "stages": ["ports", "identify"]},
+            {"type": "service", "scan_id": "in1", "ip": "198.19.1.1", "port": 1900, "proto": "udp", "service": "ssdp",
+             "evidence": {"upnp.external_ip": "198.18.0.2", "upnp.mappings": "TCP 8081->198.19.1.11:80"}},
+            {"type": "device", "scan_id": "in1", "ip": "198.19.1.1", "category": "router", "confidence": 0.9},
+            web("in1", "198.19.1.10", 80, "Camera"),
+            {"type": "device", "scan_id": "in1", "ip": "198.19.1.10", "category": "network_camera", "confidence": 0.9},
+            web("in1", "198.19.1.11", 80, "DVR"),
+            {"type": "device", "scan_id": "in1", "ip": "198.19.1.11", "category": "dvr", "confidence": 0.9},
+            web("in1", "198.19.1.12", 80, "Printer"),
+            {"type": "device", "scan_id": "in1", "ip": "198.19.1.12", "category": "mfp", "confidence": 0.9},
+        ]
+        outside = [
+            {"type": "scan", "scan_id": "out1", "phase": "start", "time": "2026-11-26T00:01:00Z", "version": "x",
+             "targets": ["198.18.0.0/24"], "ports": "iot", "vantage": "outside", "stages": ["ports", "identify"]},
+            web("out1", "198.18.0.2", 8080, "Camera"),
+            web("out1", "198.18.0.20", 80, "Direct"),
+            {"type": "device", "scan_id": "out1", "ip": "198.18.0.20", "category": "network_camera", "confidence": 0.5},
+        ]
+        return inside, outside
+
+    def write(self, name, recs):
+        path = f"/tmp/mamori-cli-exposure-{os.getpid()}-{name}.jsonl"
+        with open(path, "w") as f:
+            f.write("\n".join(json.dumps(r) for r in recs) + "\n")
+        self.addCleanup(lambda: os.path.exists(path) and os.unlink(path))
+        return path
+
+    def forms(self, out):
+        return {d["ip"]: d["connection_form"] for d in out if d["type"] == "device"}
+
+    def test_forms_from_files_and_from_the_store(self):
+        inside, outside = self.scans()
+        a, b = self.write("in", inside), self.write("out", outside)
+        r = run("exposure", "--inside", a, "--outside", b, "--format", "jsonl")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = records(r.stdout)
+        validate(out)
+        want = {"198.19.1.1": "direct", "198.19.1.10": "port_forwarded", "198.19.1.11": "port_forwarded",
+                "198.19.1.12": "nat_unreachable", "198.18.0.20": "direct"}
+        self.assertEqual(self.forms(out), want)
+        fwd = {(f["ip"], f["port"]): f["evidence"]["via"] for f in out if f["type"] == "finding"}
+        self.assertEqual(fwd, {("198.19.1.10", 80): "outside-scan", ("198.19.1.11", 80): "upnp-igd"})
+        # The same two scans from a store, by id.
+        db = f"/tmp/mamori-cli-exposure-{os.getpid()}.db"
+        self.addCleanup(lambda: [os.unlink(p) for p in (db, db + "-wal", db + "-shm") if os.path.exists(p)])
+        for f in (a, b):
+            imp = run("import", f, "--db", db)
+            self.assertEqual(imp.returncode, 0, imp.stderr)
+        r = run("exposure", "--inside", "in1", "--outside", "out1", "--db", db, "--format", "jsonl")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.forms(records(r.stdout)), want)
+        # A table for people.
+        r = run("exposure", "--inside", a, "--outside", b, "--format", "table")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("port_forwarded", r.stdout)
+        self.assertIn("forwarded: 198.19.1.11:80 <- 198.18.0.2:8081 (upnp-igd)", r.stdout)
+
+    def test_judge_rescores_in_the_measured_form(self):
+        inside, outside = self.scans()
+        inside.append({"type": "finding", "scan_id": "in1", "ip": "198.19.1.12", "port": 80, "service": "http",
+                       "check_id": "default-credential", "severity": "high", "cia": ["C", "I", "A"],
+                       "requirements": [], "evidence": {}})
+        r = run("exposure", "--inside", self.write("in", inside), "--outside", self.write("out", outside), "--judge")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = records(r.stdout)
+        validate(out)
+        self.assertEqual(self.forms(out)["198.19.1.10"], "port_forwarded")
+        cred = [f for f in out if f["type"] == "finding" and f["check_id"] == "default-credential"][0]
+        self.assertIn("nat_unreachable", cred["severity_reason"])  # the printer is measured behind NAT
+        self.assertTrue(any(v["type"] == "verdict" for v in out))
+
+    def test_bad_input_is_named(self):
+        r = run("exposure")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--inside", r.stderr)
+        bad = self.write("bad", [{"type": "scan", "scan_id": "x", "phase": "start"}])
+        with open(bad, "a") as f:
+            f.write("not json\n")
+        r = run("exposure", "--inside", bad)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 2: not a results record", r.stderr)
+        r = run("exposure", "--inside", "no-such-scan", "--db", f"/tmp/mamori-cli-exposure-none-{os.getpid()}.db")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'no-such-scan'", r.stderr)
+        r = run("exposure", "--inside", bad, "--format", "xml")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'xml'", r.stderr)
+
+
 class Label(unittest.TestCase):
     """`mamori label`: the seed's measures as verified / failed / not verifiable."""
 
