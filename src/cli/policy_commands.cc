@@ -18,6 +18,7 @@
 #include "pipeline/judge_stage.h"
 #include "policy/catalog.h"
 #include "policy/evaluate.h"
+#include "report/chromium.h"
 #include "report/label.h"
 #include "report/records.h"
 #include "report/writers.h"
@@ -277,7 +278,15 @@ std::string catalog_version() {
 }
 
 int run_label(const LabelArgs& a) {
-  if (a.format != "html" && a.format != "svg") return usage("label", "invalid format '" + a.format + "': expected html or svg");
+  if (a.format != "html" && a.format != "svg" && a.format != "png") {
+    return usage("label", "invalid format '" + a.format + "': expected html, svg or png");
+  }
+  // PNG: the label rendered by a headless Chromium from PATH (Mamori ships none).
+  const std::string chromium = a.format == "png" ? find_chromium() : "";
+  if (a.format == "png" && chromium.empty()) {
+    return usage("label", "--format png needs Chromium on PATH (chromium, chromium-browser or google-chrome); "
+                          "use --format html or svg");
+  }
   if (a.lang != "en" && a.lang != "ja") return usage("label", "invalid language '" + a.lang + "': expected en or ja");
   // The records: from the JSON Lines file, else from the store (the latest scan that saw the
   // device, or --scan).
@@ -344,11 +353,21 @@ int run_label(const LabelArgs& a) {
     return usage("label", "no verdicts for " + ip + " in '" + source +
                               "': scan with the judge stage, or run `mamori evaluate` on it first");
   }
-  const std::string text = a.format == "svg" ? label_svg(li) : label_html(li);
+  std::string text;
+  if (a.format == "png") {
+    auto png = render_png(chromium, label_bare_html(li), label_width(), label_height());
+    if (!png) {
+      std::fprintf(stderr, "mamori label: %s\n", png.error().message.c_str());
+      return kExitFailure;
+    }
+    text = std::move(*png);
+  } else {
+    text = a.format == "svg" ? label_svg(li) : label_html(li);
+  }
   if (a.output.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
-    std::ofstream out(a.output);
+    std::ofstream out(a.output, std::ios::binary);
     out << text;
     if (!out) {
       std::fprintf(stderr, "mamori label: cannot write '%s'\n", a.output.c_str());
@@ -370,7 +389,8 @@ Command add_label_command(CLI::App& app) {
                   "JSON Lines results with verdicts (mamori scan -o, or mamori evaluate); default: the store");
   cmd->add_option("--db", a->db, "The store (a file or postgresql://...; default: $MAMORI_DB, else the user's)");
   cmd->add_option("--scan", a->scan, "A scan in the store (default: the latest that saw the device)");
-  cmd->add_option("--format", a->format, "html or svg")->capture_default_str();
+  cmd->add_option("--format", a->format, "html, svg or png (png: rendered by a Chromium on PATH)")
+      ->capture_default_str();
   cmd->add_option("--lang", a->lang, "en or ja")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "Write the label here (default: standard output)");
   return {cmd, [a] { return run_label(*a); }};

@@ -15,6 +15,9 @@ struct Measure {
   const char* ja;
 };
 
+// Layout of the label (pixels): rows of measures below a header.
+constexpr int kRow = 44, kTop = 150;
+
 const Measure kMeasures[] = {
     {"JEITA-PORTS", "Unneeded ports closed", "不要なポートを閉じている"},
     {"JEITA-AUTH", "ID/password authentication", "ID/パスワードによる認証"},
@@ -52,8 +55,8 @@ const std::vector<std::string>& label_measures() {
 
 std::string label_svg(const LabelInput& in) {
   const bool ja = in.lang == "ja";
-  const int width = 640, row = 44, top = 150;
-  const int height = top + row * static_cast<int>(std::size(kMeasures)) + 120;
+  const int width = label_width(), row = kRow, top = kTop;
+  const int height = label_height();
   auto str = [](const nlohmann::json& j, const char* k) {
     auto it = j.find(k);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -110,6 +113,17 @@ std::string label_svg(const LabelInput& in) {
   s += "</svg>\n";
   return s;
 }
+
+std::string label_bare_html(const LabelInput& in) {
+  return fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\n"
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+      "<style>body{{margin:0;background:#fff}}svg{{display:block}}</style></head>\n<body>\n{}</body></html>\n",
+      in.lang == "ja" ? "ja" : "en", label_svg(in));
+}
+
+int label_width() { return 640; }
+int label_height() { return kTop + kRow * static_cast<int>(std::size(kMeasures)) + 120; }
 
 std::string label_html(const LabelInput& in) {
   return fmt::format(

@@ -28,5 +28,10 @@ const std::vector<std::string>& label_measures();
 std::string label_svg(const LabelInput& in);
 // The SVG inside a minimal HTML page (no scripts, no fetches).
 std::string label_html(const LabelInput& in);
+// The SVG alone on a page without margins, and its size in pixels: what a browser renders to a
+// PNG of exactly the label (`mamori label --format png`).
+std::string label_bare_html(const LabelInput& in);
+int label_width();
+int label_height();
 
 }  // namespace mamori

@@ -19,6 +19,8 @@ namespace {
 
 // Any constant: the advisory lock every Mamori writer of a database takes in begin_write().
 constexpr int64_t kWriteLock = 0x6d616d6f7269;  // "mamori"
+// A writer waits for another at most this long (SQLite's busy timeout is 10 s).
+constexpr const char* kSessionSettings = "SET lock_timeout = '30s'";
 
 std::string valid_utf8(const std::string& s) {
   std::string out;
@@ -164,7 +166,15 @@ class PgBackend : public Backend {
     return true;
   }
   Expected<bool> begin_write() override {
-    return exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
+    // A connection the server dropped (a restart) is re-established once per transaction.
+    if (PQstatus(conn_) == CONNECTION_BAD) {
+      PQreset(conn_);
+      if (PQstatus(conn_) != CONNECTION_OK) return make_error("connection lost: " + trimmed(PQerrorMessage(conn_)));
+      (void)exec(kSessionSettings);
+    }
+    auto r = exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
+    if (!r) (void)exec("ROLLBACK");  // the lock was not had (lock_timeout): leave no open transaction
+    return r;
   }
   bool has_table(const std::string& name) override {
     PgQuery q(conn_, &last_error_, "SELECT to_regclass(?) IS NOT NULL");
@@ -222,8 +232,7 @@ Expected<std::unique_ptr<Backend>> open_postgres(const std::string& uri) {
   }
   PQsetNoticeProcessor(c, quiet, nullptr);
   auto b = std::make_unique<PgBackend>(c);
-  // A writer waits for another at most this long (SQLite's busy timeout is 10 s).
-  if (auto r = b->exec("SET lock_timeout = '30s'"); !r) {
+  if (auto r = b->exec(kSessionSettings); !r) {
     return make_error("cannot open database '" + display_name(uri) + "': " + r.error().message);
   }
   return std::unique_ptr<Backend>(std::move(b));

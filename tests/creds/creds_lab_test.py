@@ -19,40 +19,21 @@ import time
 
 import jsonschema
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from labharness import Lab as LabProcess, moved_scenario  # noqa: E402
+
 NET = "127.73.0"
 CRED_CHECKS = {"default-credential", "no-authentication", "ftp-anonymous", "mqtt-anonymous",
                "snmp-default-community", "telnet-enabled", "cleartext-admin", "rtsp-stream-open"}
 PORTS = "iot,1400,1401,5000,52323,8883"
 
 
-class Lab:
-    def __init__(self, args, tmp):
-        text = open(args.scenario).read().replace("127.66.0.", NET + ".")
-        self.scenario = os.path.join(tmp, "creds-lab.yaml")
-        open(self.scenario, "w").write(text)
-        ready = os.path.join(tmp, "ready")
-        self.proc = subprocess.Popen([args.lab, "run", self.scenario, "--ready-file", ready],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for _ in range(300):
-            if os.path.exists(ready) and os.path.getsize(ready) > 0:
-                break
-            if self.proc.poll() is not None:
-                raise SystemExit("FAIL: mamori-lab exited: " + self.proc.stderr.read()[-2000:])
-            time.sleep(0.1)
-        else:
-            self.stop()
-            raise SystemExit("FAIL: mamori-lab not ready after 30 s")
-        truth = subprocess.run([args.lab, "truth", self.scenario], capture_output=True, text=True, check=True)
-        self.truth = [json.loads(l) for l in truth.stdout.splitlines() if l.strip()]
+class Lab(LabProcess):
+    """The demo home on NET (tests/lib/labharness.py), with its truth."""
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # our own child, by PID
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    def __init__(self, args, tmp):
+        super().__init__(args.lab, moved_scenario(args.scenario, NET), tmp, name="creds-lab", ready_timeout=30)
+        self.truth = self.load_truth()
 
 
 def records(text):

@@ -135,10 +135,10 @@ def png_pixels(path):
     return w, h, bpp, rows
 
 
-def check_png(path, want_rgb, what):
+def check_png(path, want_rgb, what, dims=(WIDTH, HEIGHT), min_size=10000):
     size = os.path.getsize(path)
     w, h, bpp, rows = png_pixels(path)
-    assert (w, h) == (WIDTH, HEIGHT), f"{what}: {w}x{h}, asked for {WIDTH}x{HEIGHT}"
+    assert (w, h) == dims, f"{what}: {w}x{h}, asked for {dims[0]}x{dims[1]}"
     inked = colored = 0
     for line in rows[::2]:
         for x in range(0, w * bpp, 2 * bpp):
@@ -150,7 +150,7 @@ def check_png(path, want_rgb, what):
     sampled = (h // 2) * (w // 2)
     print(f"{what}: {os.path.basename(path)} {w}x{h}, {size} bytes, {100 * inked / sampled:.1f}% inked, "
           f"{colored} sampled pixels of {want_rgb}")
-    assert size > 10000, f"{what}: PNG of {size} bytes"
+    assert size > min_size, f"{what}: PNG of {size} bytes"
     assert inked > sampled // 200, f"{what}: an almost blank page ({inked} of {sampled} sampled pixels inked)"
     assert colored >= 20, f"{what}: no pixel of the colour {want_rgb}: the CSS was not applied"
 
@@ -196,6 +196,26 @@ def main():
         shot = os.path.join(tmp, "label.png")
         chromium(tmp, label, f"--screenshot={shot}")
         check_png(shot, (0xc6, 0x28, 0x28), "label")  # a `failed` measure
+
+        # `mamori label --format png`: the same label rendered by the Chromium on PATH, exactly
+        # the label's size; without a Chromium on PATH a usage error.
+        png = os.path.join(tmp, "label-direct.png")
+        isolate = ["unshare", "--net", "--"] if os.geteuid() == 0 and shutil.which("unshare") else []
+        p = subprocess.run([*isolate, args.mamori, "label", NET + ".10", "--db", db, "--format", "png", "-o", png],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, (p.returncode, p.stderr[-2000:])
+        check_png(png, (0xc6, 0x28, 0x28), "label --format png", dims=(640, 534), min_size=5000)
+        # Japanese: a font with the glyphs must be there (else every character is a box).
+        fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, timeout=30).stdout
+        assert fonts.strip(), "no Japanese font for Chromium (fonts-ipafont-gothic, scripts/packages/store.txt)"
+        p = subprocess.run([*isolate, args.mamori, "label", NET + ".10", "--db", db, "--format", "png", "--lang", "ja",
+                            "-o", png + ".ja"], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, (p.returncode, p.stderr[-2000:])
+        check_png(png + ".ja", (0xc6, 0x28, 0x28), "label --format png --lang ja", dims=(640, 534), min_size=5000)
+        no_browser = subprocess.run([args.mamori, "label", NET + ".10", "--db", db, "--format", "png", "-o", png + "2"],
+                                    capture_output=True, text=True, timeout=60, env=dict(os.environ, PATH="/nonexistent"))
+        assert no_browser.returncode == 2 and "Chromium" in no_browser.stderr, (no_browser.returncode, no_browser.stderr)
+        assert not os.path.exists(png + "2")
     print("PASS")
 
 
