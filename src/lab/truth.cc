@@ -1,5 +1,6 @@
 #include "lab/truth.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -70,6 +71,14 @@ nlohmann::json device_truth(const Scenario& sc, const Device& d) {
       for (const auto& c : s.communities) cs.push_back({{"name", c.name}, {"write", c.write}});
       j["communities"] = cs;
     }
+    // An SNMP v1/v2c agent drops a request with a community it does not know, silently (RFC 3584
+    // section 4.1): without its community no scanner can tell it from a closed port. The truth
+    // says so, and recall counts such services apart from the ones a scan can name.
+    if (s.kind == "snmp") {
+      bool answers_public = std::any_of(s.communities.begin(), s.communities.end(),
+                                        [](const auto& c) { return c.name == "public"; });
+      if (!answers_public) j["discoverable"] = false;
+    }
     if (!s.mappings.empty()) {
       json ms = json::array();
       for (const auto& m : s.mappings)
@@ -108,17 +117,42 @@ nlohmann::json device_truth(const Scenario& sc, const Device& d) {
 
 namespace {
 
+// What a family's firmware shows on the wire where the lab's defaults (title and realm "vendor
+// model", no Server header) would not be what a real device of that family sends. Null: the
+// lab's default.
+struct Persona {
+  const char* http_server = nullptr;
+  const char* http_title = nullptr;
+  const char* http_auth = nullptr;  // forces the web login mode (default: basic or digest at random)
+  const char* telnet_hostname = nullptr;
+};
+
+struct Make {
+  const char* vendor;
+  const char* model;
+  Persona persona{};
+};
+
 struct Profile {
   const char* category;
-  std::vector<std::pair<const char*, const char*>> makes;  // vendor, model
-  std::vector<const char*> kinds;                           // services to emit when registered
+  std::vector<Make> makes;
+  std::vector<const char*> kinds;  // services to emit when registered
 };
 
 const std::vector<Profile>& profiles() {
   static const std::vector<Profile> p{
       {"network_camera", {{"Hikvision", "DS-2CD2032-I"}, {"Dahua", "IPC-HDW4431C-A"}, {"Axis", "M3045-V"}},
        {"http", "rtsp", "telnet", "wsd"}},
-      {"dvr", {{"Hikvision", "DS-7208HGHI-F1"}, {"XiongMai", "AHB7008T-MH"}}, {"http", "rtsp", "telnet", "ftp"}},
+      // XiongMai (XMEye) recorders: web server "uc-httpd 1.0.0" serving a "NETSurveillance WEB"
+      // login page (a page, not an HTTP challenge) and a BusyBox telnetd whose host name is
+      // "LocalHost" (Flashpoint's 2016 XiongMai/Mirai advisory; Shodan "uc-httpd 1.0.0"
+      // "NETSurveillance"; CVE-2018-10088 write-ups). Their root/xc3511 is Mirai's.
+      {"dvr",
+       {{"Hikvision", "DS-7208HGHI-F1"},
+        {"XiongMai", "AHB7008T-MH",
+         {.http_server = "uc-httpd 1.0.0", .http_title = "NETSurveillance WEB", .http_auth = "form",
+          .telnet_hostname = "LocalHost"}}},
+       {"http", "rtsp", "telnet", "ftp"}},
       {"router", {{"NETGEAR", "R7000"}, {"TP-Link", "Archer C7"}, {"Buffalo", "WSR-1166DHP"}},
        {"http", "telnet", "ssh", "upnp", "ssdp", "snmp"}},
       {"smart_speaker", {{"Sonos", "One SL"}}, {"http", "upnp", "ssdp"}},
@@ -151,8 +185,8 @@ Expected<std::string> generate_scenario(const GenOptions& opt) {
     out << YAML::BeginMap;
     out << YAML::Key << "address" << YAML::Value << ipv4_str(addr);
     out << YAML::Key << "category" << YAML::Value << p.category;
-    out << YAML::Key << "vendor" << YAML::Value << make.first;
-    out << YAML::Key << "model" << YAML::Value << make.second;
+    out << YAML::Key << "vendor" << YAML::Value << make.vendor;
+    out << YAML::Key << "model" << YAML::Value << make.model;
     out << YAML::Key << "firmware" << YAML::Value << fmt::format("V{}.{}.{}", 1 + pick(5), pick(10), pick(30));
     out << YAML::Key << "services" << YAML::Value << YAML::BeginSeq;
     bool weak = chance(40);
@@ -166,17 +200,24 @@ Expected<std::string> generate_scenario(const GenOptions& opt) {
       if (k == "telnet" && !weak) continue;
       if (k == "ssh" && chance(50)) continue;
       out << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << kind;
+      const Persona& pa = make.persona;
       if (k == "telnet") {
         out << YAML::Key << "auth" << YAML::Value << "login";
+        if (pa.telnet_hostname) out << YAML::Key << "hostname" << YAML::Value << pa.telnet_hostname;
         creds("root", "xc3511");
       } else if (k == "http") {
-        const char* auth = p.category == std::string("router") ? "form" : chance(50) ? "basic" : "digest";
+        const char* auth = pa.http_auth                           ? pa.http_auth
+                           : p.category == std::string("router") ? "form"
+                           : chance(50)                          ? "basic"
+                                                                 : "digest";
         out << YAML::Key << "auth" << YAML::Value << auth;
+        if (pa.http_server) out << YAML::Key << "server" << YAML::Value << pa.http_server;
+        if (pa.http_title) out << YAML::Key << "title" << YAML::Value << pa.http_title;
         creds("admin", "admin");
         if (chance(20)) {
           out << YAML::Key << "port" << YAML::Value << 443;
           out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap << YAML::Key << "shared_key" << YAML::Value
-              << make.first << YAML::EndMap;
+              << make.vendor << YAML::EndMap;
         }
       } else if (k == "rtsp") {
         out << YAML::Key << "auth" << YAML::Value << (weak ? "none" : "digest");
