@@ -5,14 +5,21 @@
 #   bench/tls-bench.sh [--mamori PATH] [--keep-work]
 #
 # Targets (127.74.30.0/24 only; every server is started here and stopped by its PID on exit):
-#   .1:443 openssl s_server, CA-signed RSA 2048, ECDHE suites, TLS 1.2 + 1.3
-#   .2:443 openssl s_server, TLS 1.0 only, static-RSA suite AES128-SHA
-#   .3:443 openssl s_server, self-signed RSA 1024, every version the library allows at level 0
-#   .4:22  OpenSSH sshd, Debian defaults
-#   .5:22  OpenSSH sshd, legacy algorithms (group1/group14-sha1, ssh-rsa, CBC, 3DES, hmac-md5)
+#   .1:443  openssl s_server, CA-signed RSA 2048, ECDHE suites, TLS 1.2 + 1.3
+#   .2:443  openssl s_server, TLS 1.0 only, static-RSA suite AES128-SHA
+#   .3:443  openssl s_server, self-signed RSA 1024, every version the library allows at level 0
+#   .4:22   OpenSSH sshd, Debian defaults
+#   .5:22   OpenSSH sshd, legacy algorithms (group1/group14-sha1, ssh-rsa, CBC, 3DES, hmac-md5)
+#   .6:21   vsftpd with ssl_enable (FTP AUTH TLS)
+#   .7:8883 mosquitto with a TLS listener (MQTT over TLS)
 # Compared: accepted TLS versions per target (mamori `tls` records, nmap's ssl-enum-ciphers
-# tables, s_client with -tls1 .. -tls1_3 at @SECLEVEL=0), and the deprecated SSH algorithms
-# Mamori flags against the lists nmap's ssh2-enum-algos prints. Needs root (sshd).
+# tables, s_client with -tls1 .. -tls1_3 at @SECLEVEL=0, -starttls ftp on .6), and the
+# deprecated SSH algorithms Mamori flags against the lists nmap's ssh2-enum-algos prints.
+# Times: the whole `mamori scan` (sweep, identification, credential audit, posture), the same
+# with --no-posture, nmap, the s_client runs, and the posture analysis alone
+# (mamori-posture-bench, built beside mamori) one connection at a time (--parallel 1) and with
+# up to 4 connections per endpoint (--parallel 4), whose results must be identical. Needs root
+# (sshd, vsftpd, mosquitto).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -27,7 +34,9 @@ while [ $# -gt 0 ]; do
 done
 MAMORI=$(realpath "$MAMORI" 2>/dev/null || echo "$MAMORI")
 [ -x "$MAMORI" ] || { echo "no mamori at $MAMORI (build it or pass --mamori)" >&2; exit 2; }
-for t in openssl nmap /usr/sbin/sshd ssh-keygen python3; do
+POSTURE=$(dirname "$(dirname "$MAMORI")")/tls/mamori-posture-bench
+[ -x "$POSTURE" ] || { echo "no mamori-posture-bench at $POSTURE (ninja mamori-posture-bench)" >&2; exit 2; }
+for t in openssl nmap /usr/sbin/sshd ssh-keygen python3 /usr/sbin/vsftpd /usr/sbin/mosquitto; do
   command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 2; }
 done
 NET=127.74.30
@@ -77,29 +86,57 @@ sshd_at() {  # ip extra-config
 sshd_at $NET.4 ''
 sshd_at $NET.5 'KexAlgorithms diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,curve25519-sha256\nHostKeyAlgorithms ssh-rsa,ssh-ed25519\nCiphers aes128-cbc,3des-cbc,aes128-ctr\nMACs hmac-md5,hmac-sha1-96,hmac-sha2-256\n'
 
+# FTP with AUTH TLS and MQTT over TLS (their daemons drop privileges: world-readable test files).
+chmod 0755 "$WORK"
+chmod 0644 good.key good.pem
+mkdir -p "$WORK/empty"
+printf 'listen=YES\nlisten_ipv6=NO\nlisten_address=%s\nlisten_port=21\nbackground=NO\nanonymous_enable=YES\nanon_root=%s/empty\nlocal_enable=NO\nwrite_enable=NO\nsecure_chroot_dir=%s/empty\npam_service_name=vsftpd\nseccomp_sandbox=NO\nxferlog_enable=NO\nssl_enable=YES\nrsa_cert_file=%s/good.pem\nrsa_private_key_file=%s/good.key\n' \
+  $NET.6 "$WORK" "$WORK" "$WORK" "$WORK" >vsftpd.conf
+/usr/sbin/vsftpd "$WORK/vsftpd.conf" >vsftpd.log 2>&1 &
+PIDS+=($!)
+wait_port $NET.6 21
+printf 'persistence false\nlog_dest stderr\nlistener 8883 %s\ncertfile %s/good.pem\nkeyfile %s/good.key\nallow_anonymous true\n' \
+  $NET.7 "$WORK" "$WORK" >mosquitto.conf
+/usr/sbin/mosquitto -c "$WORK/mosquitto.conf" >mosquitto.log 2>&1 &
+PIDS+=($!)
+wait_port $NET.7 8883
+
+PORTS=21,22,443,8883
 now() { date +%s.%N; }
 t0=$(now)
-"$MAMORI" scan $NET.1-5 -p 22,443 --format jsonl -o mamori.jsonl --no-progress >/dev/null 2>mamori.err || true
+"$MAMORI" scan $NET.1-7 -p $PORTS --format jsonl -o mamori.jsonl --no-progress --no-db >/dev/null 2>mamori.err || true
 t1=$(now)
-nmap -sT -n -Pn -p 22,443 --script ssl-enum-ciphers,ssh2-enum-algos -oX nmap.xml $NET.1-5 >/dev/null 2>nmap.err || true
+nmap -sT -n -Pn -p $PORTS --script ssl-enum-ciphers,ssh2-enum-algos -oX nmap.xml $NET.1-7 >/dev/null 2>nmap.err || true
 t2=$(now)
 : >sclient.txt
-for i in 1 2 3; do
+for target in $NET.1:443 $NET.2:443 $NET.3:443 $NET.6:21 $NET.7:8883; do
+  extra=()
+  [ "${target##*:}" = 21 ] && extra=(-starttls ftp)
   for v in tls1 tls1_1 tls1_2 tls1_3; do
     c=(-cipher 'ALL:@SECLEVEL=0')
     [ $v = tls1_3 ] && c=()
-    out=$(timeout 10 openssl s_client -connect $NET.$i:443 -$v "${c[@]}" </dev/null 2>&1 || true)
-    if grep -q '^ *Protocol *:' <<<"$out" && ! grep -q 'Cipher is (NONE)' <<<"$out"; then
-      echo "$NET.$i $v accepted" >>sclient.txt
+    out=$(timeout 10 openssl s_client -connect "$target" "${extra[@]}" -$v "${c[@]}" </dev/null 2>&1 || true)
+    printf "%s\n" "$out" >"s_client-$target-$v.txt"
+    # "New, TLSv1.3, Cipher is ..." (the SSL-Session block with "Protocol :" may not come when
+    # the server's TLS 1.3 session ticket arrives after s_client has read EOF on stdin).
+    if grep -Eq '^New, (TLSv1(\.[123])?|SSLv3), Cipher is ' <<<"$out" && ! grep -q 'Cipher is (NONE)' <<<"$out"; then
+      echo "${target%:*} $v accepted" >>sclient.txt
     else
-      echo "$NET.$i $v rejected" >>sclient.txt
+      echo "${target%:*} $v rejected" >>sclient.txt
     fi
   done
 done
 t3=$(now)
-python3 - "$t0" "$t1" "$t2" "$t3" <<'PY'
-import json, sys, xml.etree.ElementTree as ET
-t0, t1, t2, t3 = map(float, sys.argv[1:5])
+"$MAMORI" scan $NET.1-7 -p $PORTS --format jsonl -o mamori-noposture.jsonl --no-progress --no-db --no-posture \
+  >/dev/null 2>>mamori.err || true
+t4=$(now)
+ENDPOINTS="tls://$NET.1:443 tls://$NET.2:443 tls://$NET.3:443 ssh://$NET.4:22 ssh://$NET.5:22 ftp://$NET.6:21 tls://$NET.7:8883"
+for p in 1 4; do
+  "$POSTURE" --parallel $p --repeat 3 $ENDPOINTS >posture-p$p.jsonl 2>>posture.err || true
+done
+python3 - "$t0" "$t1" "$t2" "$t3" "$t4" <<'PY'
+import json, statistics, sys, xml.etree.ElementTree as ET
+t0, t1, t2, t3, t4 = map(float, sys.argv[1:6])
 NAMES = {"tls1": "TLSv1.0", "tls1_1": "TLSv1.1", "tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3"}
 recs = [json.loads(l) for l in open("mamori.jsonl") if l.strip()]
 m_tls = {r["ip"]: set(r["versions"]) for r in recs if r["type"] == "tls"}
@@ -139,6 +176,26 @@ for ip in sorted(set(n_ssh) | set(m_weak)):
     print(f"{ip:<14} ssh: mamori flags {len(flagged)} deprecated of the {len(n_ssh.get(ip, set()))} algorithms nmap lists"
           f" ({', '.join(sorted(flagged)) or 'none'}); flagged but not offered per nmap: {sorted(missing_in_nmap) or 'none'}")
 print(f"wall time: mamori scan (sweep+identify+credential audit+posture) {t1 - t0:.1f} s, "
-      f"nmap -sT + both scripts {t2 - t1:.1f} s, s_client x12 {t3 - t2:.1f} s")
+      f"the same with --no-posture {t4 - t3:.1f} s, nmap -sT + both scripts {t2 - t1:.1f} s, "
+      f"s_client x20 {t3 - t2:.1f} s")
+runs = {p: [json.loads(l) for l in open(f"posture-p{p}.jsonl") if l.strip()] for p in (1, 4)}
+if runs[1] and runs[4]:
+    same = [r["found"] for r in runs[1]] == [r["found"] for r in runs[4]]
+    agree_all &= same
+    print("posture alone (mamori-posture-bench, median of 3 rounds, ms per endpoint):")
+    print(f"{'endpoint':<24} {'--parallel 1':>12} {'--parallel 4':>12}")
+    eps = list(dict.fromkeys(r["endpoint"] for r in runs[1]))
+    tot = {p: [] for p in runs}
+    for p in runs:
+        for k in range(len(runs[p]) // len(eps)):
+            tot[p].append(sum(r["ms"] for r in runs[p][k * len(eps):(k + 1) * len(eps)]))
+    for e in eps:
+        m = {p: statistics.median(r["ms"] for r in runs[p] if r["endpoint"] == e) for p in runs}
+        print(f"{e:<24} {m[1]:>12.0f} {m[4]:>12.0f}")
+    print(f"{'all, one after another':<24} {statistics.median(tot[1]):>12.0f} {statistics.median(tot[4]):>12.0f}")
+    print("posture results identical with --parallel 1 and 4" if same else "posture results DIFFER between --parallel 1 and 4")
+else:
+    agree_all = False
+    print("mamori-posture-bench produced nothing (see posture.err)")
 print("versions and SSH algorithms agree" if agree_all else "DISAGREEMENT (see above)")
 PY

@@ -554,7 +554,13 @@ Task<TlsReport> analyze_tls(Executor ex, Ip ip, uint16_t port, std::string sni, 
   for (uint16_t v : {kTls13, kTls12, kTls11, kTls10}) {
     jobs.push_back([&, v]() -> Task<void> {
       auto s = co_await openssl_handshake(ex, ip, port, st, v, sni, lim);
-      if (s.probe.status != "accepted" && v != kTls13 && s.behaviour == "ok") {
+      // A version refused as such (protocol_version alert, or the server chose another version)
+      // is refused whatever the suites: no need to ask again by hand.
+      const bool version_refused = s.probe.detail.find("protocol version") != std::string::npos ||
+                                   s.probe.detail.find("unsupported protocol") != std::string::npos ||
+                                   s.probe.detail.find("wrong ssl version") != std::string::npos ||
+                                   s.probe.detail.rfind("server chose ", 0) == 0;
+      if (s.probe.status != "accepted" && v != kTls13 && s.behaviour == "ok" && !version_refused) {
         // OpenSSL may lack every suite the server has (RC4-only, export...): ask by hand.
         auto raw = co_await raw_hello(ex, ip, port, st, hello(v, all_legacy_suites(), sni), lim);
         if (raw.reply.kind == HelloReply::Kind::server_hello && raw.reply.version == v) {
