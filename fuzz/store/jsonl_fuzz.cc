@@ -1,16 +1,21 @@
 // fuzz_store_jsonl: a JSON Lines results file from anywhere (`mamori import`, `mamori report
 // --input`, `mamori notify --input`): parsed, rendered in every report format and language, and
-// ingested into an in-memory store that is then queried. Must never crash, leak or throw.
+// ingested into an in-memory store that is then queried; and the bytes made valid text for
+// PostgreSQL. Must never crash, leak or throw.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "store/backend.h"
 #include "store/report.h"
 #include "store/store.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mamori::store;
   const std::string text(reinterpret_cast<const char*>(data), size);
+  // What the PostgreSQL backend sends for device text: valid UTF-8 without NUL, a fixed point.
+  const std::string valid = valid_utf8_text(text);
+  if (valid.find('\0') != std::string::npos || valid_utf8_text(valid) != valid) __builtin_trap();
   JsonlParse p = parse_jsonl(text);
   for (const char* format : {"html", "json", "csv", "md", "nmap-xml"}) {
     ReportOptions o;

@@ -58,6 +58,11 @@ class Backend {
   virtual std::string ddl(const std::string& sqlite_ddl) const { return sqlite_ddl; }
 };
 
+// `s` as PostgreSQL's text type can hold it: NUL bytes dropped, every byte that is not part of
+// a valid UTF-8 sequence (overlong forms, surrogates and code points above U+10FFFF included)
+// replaced by U+FFFD. Valid UTF-8 without NUL is returned unchanged.
+std::string valid_utf8_text(const std::string& s);
+
 // True for "postgresql://..." and "postgres://..." (libpq connection URIs).
 bool is_postgres_uri(const std::string& db);
 // The database name for messages: a PostgreSQL URI without its password.

@@ -22,7 +22,9 @@ constexpr int64_t kWriteLock = 0x6d616d6f7269;  // "mamori"
 // A writer waits for another at most this long (SQLite's busy timeout is 10 s).
 constexpr const char* kSessionSettings = "SET lock_timeout = '30s'";
 
-std::string valid_utf8(const std::string& s) {
+}  // namespace
+
+std::string valid_utf8_text(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -64,6 +66,8 @@ std::string valid_utf8(const std::string& s) {
   return out;
 }
 
+namespace {
+
 // `?` placeholders to `$1`, `$2`... (outside quoted literals and identifiers).
 std::string numbered(const std::string& sql) {
   std::string out;
@@ -96,7 +100,7 @@ class PgQuery : public Query {
   PgQuery(PGconn* conn, std::string* last_error, const std::string& sql)
       : conn_(conn), last_error_(last_error), sql_(numbered(sql)) {}
   ~PgQuery() override { PQclear(res_); }
-  Query& bind(int i, const std::string& v) override { return set(i, valid_utf8(v)); }
+  Query& bind(int i, const std::string& v) override { return set(i, valid_utf8_text(v)); }
   Query& bind(int i, int64_t v) override { return set(i, std::to_string(v)); }
   Query& bind(int i, double v) override { return set(i, fmt::format("{}", v)); }
   Query& bind_null(int i) override { return set(i, std::nullopt); }

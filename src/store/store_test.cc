@@ -403,6 +403,18 @@ TEST_P(StoreOn, TextThatIsNotUtf8OrHoldsNulIsStored) {
   EXPECT_EQ((*s)->scans()[0].open_ports, 1);
 }
 
+TEST(Store, TextForPostgresIsValidUtf8WithoutNul) {
+  EXPECT_EQ(valid_utf8_text("plain ascii"), "plain ascii");
+  EXPECT_EQ(valid_utf8_text("\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x92"), "\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x92");
+  EXPECT_EQ(valid_utf8_text(std::string("a\0b", 3)), "ab");
+  const std::string r = "\xef\xbf\xbd";  // U+FFFD
+  EXPECT_EQ(valid_utf8_text("x\xffy"), "x" + r + "y");
+  EXPECT_EQ(valid_utf8_text("\xc0\xaf"), r + r);                  // overlong '/'
+  EXPECT_EQ(valid_utf8_text("\xed\xa0\x80"), r + r + r);          // a surrogate
+  EXPECT_EQ(valid_utf8_text("\xf4\x90\x80\x80"), r + r + r + r);  // above U+10FFFF
+  EXPECT_EQ(valid_utf8_text("caf\xc3"), "caf" + r);                 // cut short
+}
+
 TEST(Store, PostgresUriIsRecognisedAndItsPasswordNeverShown) {
   EXPECT_TRUE(is_postgres_uri("postgresql://u@h/db"));
   EXPECT_TRUE(is_postgres_uri("postgres://h/db"));
