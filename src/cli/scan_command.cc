@@ -673,7 +673,7 @@ int run_scan(ScanArgs& a) {
     out.set_judge(&*judge);
     if (table) {
       judge->on_judged = [t = table.get()](const std::string& ip, const policy::Judgement& j) {
-        t->write_verdicts(ip, j.findings, j.verdicts);
+        t->write_verdicts(ip, j.findings, j.verdicts, j.connection_form, j.connection_form_reason);
       };
     }
   }

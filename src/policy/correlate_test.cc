@@ -118,12 +118,31 @@ TEST(Exposure, JudgedFormFromMappingsAndGateway) {
     }
   }
   EXPECT_EQ(forwarded, 1);
+  // Only the forwarded port is exposed: telnet on the same camera is scored behind the NAT.
+  cam.services.push_back(service("s", "198.19.1.10", 23, "telnet", json::object()));
+  j = judge_device(policy(), checks(), cam, o, "s");
+  int telnet = 0;
+  for (const auto& f : j.findings) {
+    if (f["check_id"] == "unneeded-port-open" && f["port"] == 23) {
+      ++telnet;
+      EXPECT_NE(f["severity_reason"].get<std::string>().find("nat_unreachable"), std::string::npos) << f.dump();
+    }
+  }
+  EXPECT_EQ(telnet, 1);
 
   DeviceRecords router;
   router.device = device("s", "198.19.1.1", "router");
   router.services = {igd("s", "198.19.1.1", "198.18.0.2", "TCP 8080->198.19.1.10:80")};
+  router.services.push_back(service("s", "198.19.1.1", 23, "telnet", json::object()));
   j = judge_device(policy(), checks(), router, EvalOptions{}, "s");
   EXPECT_EQ(j.connection_form, "direct");
+  int lan_side = 0;
+  for (const auto& f : j.findings) {  // its LAN-side services: exposure from outside not measured
+    if (!f.contains("port")) continue;
+    ++lan_side;
+    EXPECT_EQ(f["severity_reason"].get<std::string>().find("for connection form"), std::string::npos) << f.dump();
+  }
+  EXPECT_GE(lan_side, 2);  // telnet unneeded on a router, the IGD reachable
   router.services = {igd("s", "198.19.1.1", "192.168.1.20", "")};  // double NAT
   j = judge_device(policy(), checks(), router, EvalOptions{}, "s");
   EXPECT_EQ(j.connection_form, "unknown");

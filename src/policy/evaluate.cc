@@ -262,12 +262,32 @@ Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, 
   const Category* cat = policy.category(category_id);
   std::string form = field_str(d.device, "connection_form");
   if (form.empty()) form = o.connection_form;
+  out.connection_form_reason = field_str(d.device, "connection_form_reason");  // measured by `mamori exposure`
+  // Which of its ports are known reachable from outside (forwarded, or a gateway's own service
+  // answering on its external address), from `mamori exposure`'s evidence and the gateway's
+  // mappings. With a measured form, a finding is scored in the form of its own port: on a
+  // port-forwarded camera only the forwarded port is exposed, the rest is behind the NAT.
+  std::set<int> forwarded_ports, outside_ports;
+  bool gateway = false;
+  if (auto ex = d.device.find("exposure"); ex != d.device.end() && ex->is_array()) {
+    for (const auto& e : *ex) {
+      const std::string kind = field_str(e, "kind");
+      const int port = e.contains("internal_port") && e["internal_port"].is_number_integer() ? e["internal_port"].get<int>() : -1;
+      if ((kind == "forwarded-service" || kind == "mapping") && port > 0) forwarded_ports.insert(port);
+      if (kind == "gateway-service" && port > 0) outside_ports.insert(port);
+      gateway = gateway || kind == "gateway";
+    }
+  }
+  for (const auto& f : d.forwards) forwarded_ports.insert(f.internal_port);
   // A gateway holding a public external address is itself on the internet.
   for (const auto& s : d.services) {
-    if (std::string ext = gateway_external_address(s); !ext.empty() && form != "direct") {
-      form = "direct";
-      out.connection_form_reason = "it is the gateway: it holds the external address " + ext + " (" +
-                                   gateway_claimed_address(s).via + ")";
+    if (std::string ext = gateway_external_address(s); !ext.empty()) {
+      gateway = true;
+      if (form != "direct") {
+        form = "direct";
+        out.connection_form_reason = "it is the gateway: it holds the external address " + ext + " (" +
+                                     gateway_claimed_address(s).via + ")";
+      }
     }
   }
   // A mapping the gateway lists is measured evidence: it outranks a stated form, except
@@ -281,6 +301,18 @@ Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, 
     form = "port_forwarded";
   }
   out.connection_form = form;
+  // The form a finding is scored in.
+  auto form_of = [&](const json& f) -> std::string {
+    const int port = port_of(f);
+    if (port < 0) return form;
+    if (form == "port_forwarded" && !forwarded_ports.empty()) {
+      return forwarded_ports.count(port) ? "port_forwarded" : "nat_unreachable";
+    }
+    // A gateway's services seen from the LAN: whether they answer on its external address too
+    // was not measured (an outside scan says so).
+    if (form == "direct" && gateway) return outside_ports.count(port) ? "direct" : "unknown";
+    return form;
+  };
 
   // The policy's own findings: open ports the category or the manifest does not need.
   std::vector<json> findings;
@@ -373,7 +405,7 @@ Judgement judge_device(const PolicyCatalog& policy, const CheckCatalog& checks, 
         if (c.is_string()) cia.push_back(c.get<std::string>());
       }
     }
-    Scored s = score(policy.risk(), cat, id, base, cia, form, field_str(f, "service"));
+    Scored s = score(policy.risk(), cat, id, base, cia, form_of(f), field_str(f, "service"));
     f["severity"] = s.severity;
     f["base_severity"] = base;
     f["severity_reason"] = s.reason;

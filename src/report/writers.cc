@@ -100,7 +100,8 @@ void TableWriter::write_audit(const DeviceObservation& device,
 }
 
 void TableWriter::write_verdicts(const std::string& ip, const std::vector<nlohmann::json>& findings,
-                                 const std::vector<nlohmann::json>& verdicts) {
+                                 const std::vector<nlohmann::json>& verdicts, const std::string& connection_form,
+                                 const std::string& connection_form_reason) {
   if (verdicts.empty()) return;
   std::map<std::string, int> counts;
   std::string jeita;
@@ -117,6 +118,10 @@ void TableWriter::write_verdicts(const std::string& ip, const std::vector<nlohma
     if (counts[st] > 0) out += fmt::format(" {} {},", counts[st], st);
   }
   out.back() = '\n';
+  if (!connection_form.empty()) {
+    out += fmt::format("  connection form: {}{}\n", connection_form,
+                       connection_form_reason.empty() ? " (stated)" : " (" + connection_form_reason + ")");
+  }
   for (const auto& f : findings) {
     if (f.value("severity", "") == f.value("base_severity", "")) continue;
     out += fmt::format("  {} {} -> {} ({})\n", f.value("check_id", ""), f.value("base_severity", ""),

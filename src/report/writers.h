@@ -65,7 +65,8 @@ class TableWriter {
                    const std::vector<Finding>& findings, bool reveal);
   // A device's verdicts (judge stage): counts by status, re-scored findings, the JEITA measures.
   void write_verdicts(const std::string& ip, const std::vector<nlohmann::json>& findings,
-                      const std::vector<nlohmann::json>& verdicts);
+                      const std::vector<nlohmann::json>& verdicts, const std::string& connection_form = "",
+                      const std::string& connection_form_reason = "");
   void write_summary(uint64_t hosts, uint64_t open, double seconds, bool complete);
 
  private:
