@@ -119,7 +119,7 @@ for target in $NET.1:443 $NET.2:443 $NET.3:443 $NET.6:21 $NET.7:8883; do
     printf "%s\n" "$out" >"s_client-$target-$v.txt"
     # "New, TLSv1.3, Cipher is ..." (the SSL-Session block with "Protocol :" may not come when
     # the server's TLS 1.3 session ticket arrives after s_client has read EOF on stdin).
-    if grep -Eq '^New, (TLSv1(\.[123])?|SSLv3), Cipher is ' <<<"$out" && ! grep -q 'Cipher is (NONE)' <<<"$out"; then
+    if grep -Eq '^New, (TLSv1(\.[0-3])?|SSLv3), Cipher is ' <<<"$out" && ! grep -q 'Cipher is (NONE)' <<<"$out"; then
       echo "${target%:*} $v accepted" >>sclient.txt
     else
       echo "${target%:*} $v rejected" >>sclient.txt

@@ -21,6 +21,7 @@
 #include "net/conn.h"
 #include "probes/ftp/ftp_probe.h"
 #include "tls/hello.h"
+#include "tls/starttls.h"
 
 namespace mamori::tls {
 namespace asio = boost::asio;
@@ -146,21 +147,6 @@ struct Opened {
   std::string detail;
 };
 
-// Where the complete reply at the start of `b` ends (after its final line's line end): the first
-// line of a single-line reply, or the first later line "ddd " / "ddd" with the same code.
-size_t ftp_reply_end(std::string_view b) {
-  const bool multi = b.size() > 3 && b[3] == '-';
-  for (size_t pos = 0, n = 0; pos < b.size(); ++n) {
-    size_t eol = b.find('\n', pos);
-    if (eol == std::string_view::npos) break;
-    std::string_view line = b.substr(pos, eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = eol + 1;
-    if (!multi || (n > 0 && line.substr(0, 3) == b.substr(0, 3) && (line.size() == 3 || line[3] == ' '))) return pos;
-  }
-  return b.size();
-}
-
 // Reads one complete FTP reply (bounded by kMaxFtpReply and the deadline).
 Task<Got> ftp_reply(net::Conn& c, std::string& buf, probes::FtpReply& out, Clock::time_point deadline) {
   co_return co_await read_until(c, buf, deadline, 4096, [&](std::string& b) {
@@ -201,17 +187,7 @@ Task<void> ftp_preamble(Opened& o, bool check_feat, const PostureLimits& lim) {
     g = co_await ftp_reply(c, buf, reply, deadline);
     if (g != Got::done) { fail(g, "no reply to FEAT"); co_return; }
     auto features = probes::ftp_features(reply);
-    bool auth_tls = std::any_of(features.begin(), features.end(), [](std::string f) {
-      std::transform(f.begin(), f.end(), f.begin(), ::toupper);
-      if (f.rfind("AUTH ", 0) != 0) return false;
-      for (size_t at = 5; at < f.size();) {  // "AUTH TLS", "AUTH SSL;TLS", "AUTH TLS TLS-C"
-        size_t end = f.find_first_of(" ;,", at);
-        if (f.substr(at, end == std::string::npos ? std::string::npos : end - at) == "TLS") return true;
-        if (end == std::string::npos) break;
-        at = end + 1;
-      }
-      return false;
-    });
+    bool auth_tls = ftp_offers_auth_tls(features);
     if (!auth_tls) { refuse("FEAT (" + ftp_text(reply) + ") does not list AUTH TLS"); co_return; }
   }
   if (!co_await c.write("AUTH TLS\r\n")) { fail(Got::closed, "AUTH TLS not sent"); co_return; }

@@ -162,6 +162,10 @@ def shared_key(args, tmp):
         for p in procs:
             stop(p)
     shared = {r["ip"]: r for r in recs if r["type"] == "finding" and r["check_id"] == "shared-private-key"}
+    for r in recs:  # what the posture saw, for a failure's diagnosis
+        if r["type"] == "tls":
+            print(f"tls {r['ip']}:{r['port']} {r['versions']} {r['behaviour']} "
+                  f"spki {r['cert'].get('spki_sha256', '-')[:16]}")
     assert set(shared) == {f"{SRV_NET}.1", f"{SRV_NET}.2"}, sorted(shared)
     assert [o["ip"] for o in shared[f"{SRV_NET}.1"]["evidence"]["also_on"]] == [f"{SRV_NET}.2"]
     assert [o["ip"] for o in shared[f"{SRV_NET}.2"]["evidence"]["also_on"]] == [f"{SRV_NET}.1"]
