@@ -17,6 +17,7 @@
 #include "checks/findings.h"
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "store/backend.h"
 #include "store/report.h"
 #include "store/store.h"
 
@@ -43,7 +44,7 @@ std::string db_path(const StoreArgs& a) { return a.db.empty() ? store::default_d
 
 Expected<std::unique_ptr<store::Store>> open_store(const StoreArgs& a, bool must_exist) {
   std::string path = db_path(a);
-  if (path.empty()) return make_error("no database path: give --db PATH or set MAMORI_DB");
+  if (path.empty()) return make_error("no database path: give --db PATH (or postgresql://...) or set MAMORI_DB");
   return store::Store::open(path, must_exist);
 }
 
@@ -384,13 +385,13 @@ int run_import(const StoreArgs& a) {
     ++stored;
   }
   std::fprintf(stderr, "mamori import: %zu records of %zu scans into %s; %zu skipped\n", stored, seen.size(),
-               db_path(a).c_str(), bad);
+               store::display_name(db_path(a)).c_str(), bad);
   return bad == 0 ? kExitOk : kExitFailure;
 }
 
 void add_db(CLI::App* cmd, StoreArgs* a) {
-  cmd->add_option("--db", a->db, "SQLite database (default: $MAMORI_DB, else $XDG_DATA_HOME/mamori/mamori.db, "
-                                 "else ~/.local/share/mamori/mamori.db)");
+  cmd->add_option("--db", a->db, "SQLite database file, or postgresql://user:password@host/db (default: $MAMORI_DB, "
+                                 "else $XDG_DATA_HOME/mamori/mamori.db, else ~/.local/share/mamori/mamori.db)");
 }
 void add_filters(CLI::App* cmd, StoreArgs* a, bool severity_and_check) {
   cmd->add_option("--scan", a->filter.scan_id, "Only this scan");
@@ -417,8 +418,9 @@ std::vector<std::pair<CLI::App*, std::shared_ptr<ResultStoreArgs>>>& result_stor
 void add_result_store_options(CLI::App* cmd) {
   auto a = std::make_shared<ResultStoreArgs>();
   result_store_args().emplace_back(cmd, a);
-  cmd->add_option("--db", a->db, "Also record the results in this SQLite database (default: $MAMORI_DB, else "
-                                 "$XDG_DATA_HOME/mamori/mamori.db, else ~/.local/share/mamori/mamori.db)");
+  cmd->add_option("--db", a->db, "Also record the results in this SQLite file or postgresql://user:password@host/db "
+                                 "(default: $MAMORI_DB, else $XDG_DATA_HOME/mamori/mamori.db, else "
+                                 "~/.local/share/mamori/mamori.db)");
   cmd->add_flag("--no-db", a->no_db, "Do not record the results in the database");
 }
 

@@ -130,7 +130,8 @@ def case_history(args, tmp):
             first = scan(args, sqlite_db, os.path.join(tmp, "a.jsonl"))
         finally:
             lab.stop()
-        run(args, "import", os.path.join(tmp, "a.jsonl"), "--db", uri)
+        p = run(args, "import", os.path.join(tmp, "a.jsonl"), "--db", uri)
+        assert "127.0.0.1" in p.stderr and pg.password not in p.stderr, p.stderr  # the database, not its password
         lab = Lab(args, tmp, changed=True)
         try:
             second = scan(args, uri, os.path.join(tmp, "b.jsonl"))
