@@ -9,10 +9,10 @@ html.parser, the device names present, nothing fetched) and the other formats.
 Kill: a scan is killed with SIGKILL mid-way; the database must pass integrity_check and hold the
 records the scan had flushed to its JSON Lines file.
 Import: `mamori import` of a JSONL file gives the same records as the scan wrote.
-History and PgUnit start a PostgreSQL server on loopback (tests/lib/pgserver.py): History runs
-on SQLite and on PostgreSQL (`--db postgresql://...`) and has several `mamori import`s write one
-PostgreSQL database at once; PgUnit runs the store's unit tests on it. A server that cannot
-start fails the test.
+History, Kill and PgUnit start a PostgreSQL server on loopback (tests/lib/pgserver.py): History
+runs on SQLite and on PostgreSQL (`--db postgresql://...`) and has several `mamori import`s write
+one PostgreSQL database at once; Kill kills a scan writing each; PgUnit runs the store's unit
+tests on it. A server that cannot start fails the test.
 
 Traffic goes only to 127.74.0.0/24. Exit 77 = skipped.
 Usage: store_lab_test.py CASE --mamori PATH --lab PATH --scenario PATH
@@ -250,48 +250,71 @@ def check_history(args, tmp, db, first, second, full=True):
 
 
 def case_kill(args, tmp):
-    db = os.path.join(tmp, "kill.db")
-    out = os.path.join(tmp, "kill.jsonl")
+    """A scan killed with SIGKILL keeps every record it had flushed: into SQLite, then into
+    PostgreSQL (a server the test starts)."""
     lab = Lab(args, tmp, changed=False)
     try:
-        proc = subprocess.Popen([args.mamori, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "0",
-                                 "--no-progress", "-o", out, "--db", db],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        seen = 0
-        for _ in range(1200):  # a guard against a hang, not a pass/fail criterion
-            if proc.poll() is not None:
-                break
-            if os.path.exists(db):
-                try:
-                    c = sqlite3.connect(db, timeout=5)
-                    seen = c.execute("SELECT count(*) FROM records WHERE type IN ('service','device')").fetchone()[0]
-                    ended = c.execute("SELECT count(*) FROM records WHERE type='scan' AND data LIKE '%\"end\"%'").fetchone()[0]
-                    c.close()
-                except sqlite3.OperationalError:
-                    seen, ended = 0, 0  # schema not created yet
-                if seen >= 3 and not ended:
-                    break
-            time.sleep(0.1)
-        assert proc.poll() is None, "the scan finished before it could be killed: " + proc.stderr.read()[-500:]
-        proc.send_signal(signal.SIGKILL)  # our own child, by PID
-        proc.wait()
+        kill_scan(args, tmp, os.path.join(tmp, "kill.db"), "sqlite")
+        with PgServer(tmp) as pg:
+            kill_scan(args, tmp, pg.create_database("killed"), "postgresql", pg)
     finally:
         lab.stop()
-    c = sqlite3.connect(db)
-    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    stored = [json.loads(r[0]) for r in c.execute("SELECT data FROM records ORDER BY id")]
-    c.close()
+
+
+def kill_scan(args, tmp, db, kind, pg=None):
+    out = os.path.join(tmp, f"kill-{kind}.jsonl")
+
+    def query(sql):
+        """One value; None while the schema is not there yet."""
+        if pg is not None:
+            try:
+                return int(pg.psql(sql, db="killed").strip() or 0)
+            except Exception:  # noqa: BLE001 (the tables may not exist yet)
+                return None
+        if not os.path.exists(db):
+            return None
+        try:
+            c = sqlite3.connect(db, timeout=5)
+            v = c.execute(sql).fetchone()[0]
+            c.close()
+            return v
+        except sqlite3.OperationalError:
+            return None
+
+    proc = subprocess.Popen([args.mamori, "scan", NET + ".0/24", "-p", PORTS, "--attempt-spacing", "0",
+                             "--no-progress", "-o", out, "--db", db],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for _ in range(1200):  # a guard against a hang, not a pass/fail criterion
+        if proc.poll() is not None:
+            break
+        seen = query("SELECT count(*) FROM records WHERE type IN ('service','device')") or 0
+        ended = query("SELECT count(*) FROM records WHERE type='scan' AND data LIKE '%\"end\"%'") or 0
+        if seen >= 3 and not ended:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the scan finished before it could be killed: " + proc.stderr.read()[-500:]
+    proc.send_signal(signal.SIGKILL)  # our own child, by PID
+    proc.wait()
+    if pg is None:
+        c = sqlite3.connect(db)
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = [json.loads(r[0]) for r in c.execute("SELECT data FROM records ORDER BY id")]
+        c.close()
+    else:
+        stored = [json.loads(l) for l in pg.psql("SELECT data FROM records ORDER BY id", db="killed").splitlines()
+                  if l.strip()]
     assert len(stored) >= seen
     # Every record the scan had flushed to its JSONL file is in the store, except possibly the
     # last one (the file is written first; the kill may fall between the two writes).
     flushed = [json.loads(l) for l in open(out).read().splitlines() if l.strip() and l.endswith("}")]
     missing = [r for r in flushed[:-1] if r not in stored]
-    assert not missing, f"{len(missing)} flushed records missing from the store: {missing[:3]}"
-    print(f"killed after {len(stored)} stored records ({len(flushed)} in the JSONL file)")
+    assert not missing, f"{kind}: {len(missing)} flushed records missing from the store: {missing[:3]}"
+    print(f"{kind}: killed after {len(stored)} stored records ({len(flushed)} in the JSONL file)")
     scans = lines(run(args, "scans", "--db", db, "--json").stdout)
     assert len(scans) == 1 and scans[0]["complete"] is None, scans
     # The killed scan's records still make a report.
-    run(args, "report", "--db", db, "--format", "html", "-o", os.path.join(tmp, "killed.html"))
+    run(args, "report", "--db", db, "--format", "html", "-o", os.path.join(tmp, f"killed-{kind}.html"))
 
 
 def case_import(args, tmp):
