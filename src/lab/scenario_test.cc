@@ -101,5 +101,39 @@ TEST(Gen, IsDeterministicAndParses) {
   EXPECT_GT(sc->service_count(), 25u);
 }
 
+TEST(Truth, SnmpWithoutPublicIsNotDiscoverable) {
+  auto sc = parse(R"(
+devices:
+  - category: router
+    services: [{kind: snmp, communities: [public]}]
+  - category: router
+    services: [{kind: snmp, communities: [c0ffee1234]}]
+)");
+  ASSERT_TRUE(sc) << sc.error().message;
+  auto open = device_truth(*sc, sc->devices[0]);
+  auto silent = device_truth(*sc, sc->devices[1]);
+  EXPECT_FALSE(open["services"][0].contains("discoverable"));
+  EXPECT_EQ(silent["services"][0].value("discoverable", true), false);
+}
+
+TEST(Gen, XiongMaiRecordersSendWhatTheirFirmwareSends) {
+  auto text = generate_scenario({400, (127u << 24) | (66u << 16), 7});
+  ASSERT_TRUE(text);
+  auto sc = parse(*text);
+  ASSERT_TRUE(sc) << sc.error().message;
+  int seen = 0;
+  for (const auto& d : sc->devices) {
+    if (d.vendor != "XiongMai") continue;
+    for (const auto& s : d.services) {
+      if (s.kind != "http") continue;
+      ++seen;
+      EXPECT_EQ(s.server, "uc-httpd 1.0.0");
+      EXPECT_EQ(s.title, "NETSurveillance WEB");
+      EXPECT_EQ(s.auth, "form");
+    }
+  }
+  EXPECT_GT(seen, 0);
+}
+
 }  // namespace
 }  // namespace mamori::lab
