@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <random>
 #include <algorithm>
@@ -29,9 +30,12 @@
 #include "core/port_spec.h"
 #include "core/target_spec.h"
 #include "core/units.h"
+#include "engine/discovery.h"
 #include "engine/tcp_sweep.h"
 #include "ident/catalog.h"
 #include "ident/classify.h"
+#include "ident/oui.h"
+#include "probes/multicast.h"
 #include "checks/creds/registry.h"
 #include "pipeline/audit_stage.h"
 #include "pipeline/identify_stage.h"
@@ -68,6 +72,8 @@ struct ScanArgs {
   std::string declarations;
   std::string standards;
   bool all_states = false;
+  bool discover = false;   // ICMP echo + neighbour table before the sweep
+  bool broadcast = false;  // SSDP / mDNS / WS-Discovery multicast before the sweep
   bool resolve_all = false;
   bool dry_run = false;
   bool no_progress = false;
@@ -157,6 +163,8 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
              bool reveal)
       : scan_id_(std::move(scan_id)), targets_(targets), records_(records), table_(table), reveal_(reveal) {}
   void set_identify(IdentifyStage* stage) { identify_ = stage; }
+  // Hosts found alive by discovery (read-only once the sweep starts).
+  void set_discovered(const Discovered* d) { discovered_ = d; }
   void set_audit(AuditStage* stage) { audit_ = stage; }
   void set_judge(JudgeStage* stage) { judge_ = stage; }
 
@@ -166,6 +174,9 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   }
   void on_host(HostObservation&& host) override {
     if (!host.open.empty()) hosts_with_open_.fetch_add(1, std::memory_order_relaxed);
+    if (discovered_ != nullptr) {
+      if (auto it = discovered_->find(host.ip); it != discovered_->end()) host.alive_by = it->second.alive_by;
+    }
     if (identify_ != nullptr) {
       identify_->submit(std::move(host));
     } else if (table_ != nullptr && !host.open.empty()) {
@@ -176,8 +187,11 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   void on_service(const ServiceObservation& s) override {
     records_->write(service_record(scan_id_, s));
   }
-  void on_device(const DeviceObservation& d, const std::vector<ServiceObservation>& services) override {
+  void on_device(const DeviceObservation& dev, const std::vector<ServiceObservation>& services) override {
     devices_.fetch_add(1, std::memory_order_relaxed);
+    DeviceObservation d = dev;
+    d.mac = mac_of(d.ip);
+    if (!d.mac.empty()) d.mac_vendor = oui_.vendor(d.mac);
     records_->write(device_record(scan_id_, d, name_of(d.ip)));
     if (table_ != nullptr) table_->write_device(d, services);
     if (audit_ != nullptr) {
@@ -207,6 +221,26 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
     auto it = targets_.names.find(ip.value());
     return it == targets_.names.end() ? "" : it->second;
   }
+  // The MAC of an on-link host from the kernel's neighbour table (read at most once a second).
+  std::string mac_of(Ip ip) {
+    std::lock_guard lock(mac_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - macs_read_ > std::chrono::seconds(1)) {
+      macs_ = read_neighbours();
+      macs_read_ = now;
+    }
+    auto it = macs_.find(ip);
+    if (it != macs_.end()) return it->second;
+    if (discovered_ != nullptr) {
+      if (auto d = discovered_->find(ip); d != discovered_->end()) return d->second.mac;
+    }
+    return "";
+  }
+  const Discovered* discovered_ = nullptr;
+  ident::Oui oui_;
+  std::mutex mac_mu_;
+  std::map<Ip, std::string> macs_;
+  std::chrono::steady_clock::time_point macs_read_{};
   std::string scan_id_;
   const Targets& targets_;
   RecordSink* records_;
@@ -678,6 +712,32 @@ int run_scan(ScanArgs& a) {
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
+  // Host discovery before the sweep: who is alive without an open port (never a new target).
+  Discovered discovered;
+  if (a.discover || a.broadcast) {
+    if (a.discover) {
+      IcmpSweepOptions io;
+      io.rate = *rate;
+      std::string err;
+      if (auto st = icmp_sweep(targets.set, io, discovered, &err)) {
+        if (table) std::fprintf(stderr, "mamori scan: ICMP echo (%s socket): %llu sent, %llu answered\n",
+                                st->socket_kind.c_str(), static_cast<unsigned long long>(st->sent),
+                                static_cast<unsigned long long>(st->answered));
+      } else {
+        std::fprintf(stderr, "mamori scan: note: no ICMP discovery: %s\n", err.c_str());
+      }
+      // The echo requests made the kernel ARP for every on-link target: a complete neighbour
+      // entry is a host that answered ARP, even if it dropped the echo.
+      for (const auto& [ip, mac] : read_neighbours()) {
+        if (!targets.set.contains(ip)) continue;
+        auto& h = discovered[ip];
+        if (h.alive_by.empty()) h.alive_by = "arp";
+        h.mac = mac;
+      }
+    }
+    if (a.broadcast) (void)probes::multicast_discover(targets.set, {}, discovered);
+    out.set_discovered(&discovered);
+  }
   bool complete = true;
   uint64_t attempts = 0, open = 0, hosts_done = 0, local_errors = 0, services = 0;
   uint64_t login_attempts = 0, findings = 0;
@@ -1080,6 +1140,12 @@ Command add_scan_command(CLI::App& app) {
   cmd->add_option("--host-concurrency", a->host_concurrency,
                   "identify: hosts identified at once")->capture_default_str();
   cmd->add_flag("--all-states", a->all_states, "Also report closed and filtered ports");
+  cmd->add_flag("--discover", a->discover,
+                "Host discovery first: ICMP echo to every IPv4 target (at --rate) and the neighbour table "
+                "(ARP); a host that answers is a device even with no open port");
+  cmd->add_flag("--broadcast", a->broadcast,
+                "Multicast discovery first (SSDP, mDNS, WS-Discovery; TTL 1, on this segment only): answering "
+                "targets are devices even with no open port");
   cmd->add_flag("--resolve-all", a->resolve_all, "Scan every address of a host name, not just the first");
   cmd->add_flag("--dry-run", a->dry_run, "Print the probes in order (ip:port) without sending anything");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line on stderr");

@@ -32,6 +32,8 @@ struct HostObservation {
   uint32_t filtered = 0;
   bool complete = true;  // false: the scan stopped before every port was probed
   bool assume_alive = false;  // probe UDP even without a TCP answer (UDP-only scans)
+  std::string alive_by;       // host discovery saw it ("icmp", "arp", "ssdp"...): a device even
+                              // without an open port (engine/discovery.h)
 };
 
 // What identification learned about one service. `fields` holds the raw evidence under stable,
@@ -76,6 +78,9 @@ struct DeviceObservation {
   std::string model;
   std::string firmware;
   std::vector<std::string> evidence;  // ids of the fingerprint rules that matched
+  std::string alive_by;    // how host discovery saw it, when it did
+  std::string mac;         // from the neighbour table, on the local segment
+  std::string mac_vendor;  // the IEEE registry's organisation for `mac`
 };
 
 // Receives a sweep's results. REQUIRES: thread-safe; it is called from every worker thread.

@@ -67,11 +67,11 @@ struct IdentifyStage::Impl {
     };
     std::vector<Item> items;
     for (const auto& p : host.open) items.push_back({p.port, Proto::tcp});
-    bool alive = !host.open.empty() || host.closed > 0 || host.assume_alive;
+    bool alive = !host.open.empty() || host.closed > 0 || host.assume_alive || !host.alive_by.empty();
     if (alive) {
       for (uint16_t u : opt.udp_ports) items.push_back({u, Proto::udp});
     }
-    if (items.empty()) co_return;
+    if (items.empty() && host.alive_by.empty()) co_return;
     std::vector<std::optional<ServiceObservation>> results(items.size());
     size_t next = 0;
     unsigned running = 0;
@@ -91,10 +91,12 @@ struct IdentifyStage::Impl {
       }
       if (--running == 0) done.cancel();
     };
-    unsigned n = std::max(1u, std::min<unsigned>(opt.port_concurrency, static_cast<unsigned>(items.size())));
-    running = n;
-    for (unsigned i = 0; i < n; ++i) asio::co_spawn(ioc, worker(), asio::detached);
-    co_await done.async_wait(kTuple);
+    if (!items.empty()) {  // (no items: a discovered host with nothing to probe)
+      unsigned n = std::max(1u, std::min<unsigned>(opt.port_concurrency, static_cast<unsigned>(items.size())));
+      running = n;
+      for (unsigned i = 0; i < n; ++i) asio::co_spawn(ioc, worker(), asio::detached);
+      co_await done.async_wait(kTuple);
+    }
 
     std::vector<ServiceObservation> services;
     for (auto& r : results) {
@@ -104,8 +106,10 @@ struct IdentifyStage::Impl {
     device.ip = host.ip;
     if (classify) device = classify(host.ip, services);
     device.ip = host.ip;
+    device.alive_by = host.alive_by;
     for (const auto& s : services) sink.on_service(s);
-    if (!services.empty()) sink.on_device(device, services);
+    // A discovered host is a device even with nothing to identify (no open port, no answer).
+    if (!services.empty() || !host.alive_by.empty()) sink.on_device(device, services);
     self.hosts_done_.fetch_add(1, std::memory_order_relaxed);
   }
 

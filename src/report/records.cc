@@ -99,6 +99,9 @@ nlohmann::json device_record(const std::string& scan_id, const DeviceObservation
   if (!d.model.empty()) j["model"] = d.model;
   if (!d.firmware.empty()) j["firmware"] = d.firmware;
   if (!d.evidence.empty()) j["evidence"] = d.evidence;
+  if (!d.alive_by.empty()) j["alive_by"] = d.alive_by;
+  if (!d.mac.empty()) j["mac"] = d.mac;
+  if (!d.mac_vendor.empty()) j["mac_vendor"] = d.mac_vendor;
   if (!hostname.empty()) j["hostname"] = hostname;
   return j;
 }

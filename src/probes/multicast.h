@@ -1,0 +1,26 @@
+// Multicast discovery (`mamori scan --broadcast`, opt-in as nmap's broadcast scripts are): one
+// SSDP M-SEARCH, one mDNS DNS-SD query (unicast-response bit set) and one WS-Discovery Probe,
+// each sent once to its IPv4 group with TTL 1 (never routed off the segment), answers collected
+// for `wait`. An answer counts only when the protocol's own probe parses it, and only for an
+// address in the scan's target set: discovery never adds a target.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "core/target_set.h"
+#include "engine/discovery.h"
+
+namespace mamori::probes {
+
+struct MulticastOptions {
+  std::chrono::milliseconds wait{2000};
+};
+
+// Adds answering targets to `out` (alive_by "ssdp", "mdns" or "wsd"); returns, per protocol,
+// how many target addresses answered.
+std::map<std::string, int> multicast_discover(const TargetSet& targets, const MulticastOptions& opt,
+                                              Discovered& out);
+
+}  // namespace mamori::probes

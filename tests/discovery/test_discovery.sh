@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Issue 4, item 0: host discovery beyond open TCP ports, in namespaces this test creates
+# (segment 198.18.5.0/24 on a bridge; nothing in the root namespace but the guard route).
+#   .10 quiet:  drops every TCP packet, answers ICMP echo; MAC with Hikvision's OUI
+#   .11 silent: drops every IPv4 packet (answers ARP only)
+#   .12 ssdp:   drops TCP and ICMP, answers SSDP M-SEARCH (a UPnP device with no TCP port open)
+#   .13         nobody
+# `mamori scan --discover` must make .10 (icmp, MAC, vendor) and .11 (arp) devices, never .13;
+# `--broadcast` must find .12 by SSDP; multicast is sent only inside the scanner namespace.
+# Usage: test_discovery.sh MAMORI SCHEMA.  Exit 0 pass, 1 fail, 77 skip (not root, no netns).
+set -uo pipefail
+mamori=${1:?usage: test_discovery.sh MAMORI SCHEMA}
+schema=${2:?usage: test_discovery.sh MAMORI SCHEMA}
+P=${MAMORI_TEST_DISCOVERY_PREFIX:-mdi}
+WORK=$(mktemp -d /tmp/mamori-test-discovery.XXXXXX)
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root (creates network namespaces)"
+for c in ip nft python3; do command -v "$c" >/dev/null || skip "missing $c"; done
+ip netns add "$P-probe-$$" 2>/dev/null || skip "cannot create network namespaces here"
+ip netns del "$P-probe-$$"
+for n in sw scan quiet silent ssdp; do
+  [ -e "/run/netns/$P-$n" ] && skip "namespace $P-$n exists already (a leftover? ip netns del $P-$n)"
+done
+
+SECONDS=0
+fails=0
+ok()  { echo "ok   - $* [${SECONDS}s]"; }
+bad() { fails=$((fails + 1)); echo "FAIL - $* [${SECONDS}s]"; }
+GUARD="unreachable 198.18.0.0/15 metric 4977"
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for n in scan quiet silent ssdp sw; do ip netns del "$P-$n" 2>/dev/null; done
+  [ -f "$WORK/guard" ] && ip route del $GUARD 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+nsx() { local ns=$P-$1; shift; ip netns exec "$ns" "$@"; }
+if ! ip route show | grep -q "^unreachable 198.18.0.0/15"; then ip route add $GUARD && touch "$WORK/guard"; fi
+
+# plug NAME IP [MAC]: a namespace with eth0 on the bridge
+ip netns add "$P-sw"
+nsx sw ip link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+nsx sw ip link set br0 up
+plug() {
+  local name=$1 ip=$2 mac=${3:-}
+  ip netns add "$P-$name"
+  nsx "$name" ip link set lo up
+  nsx "$name" ip link add eth0 type veth peer name "v-$name" netns "$P-sw"
+  [ -n "$mac" ] && nsx "$name" ip link set eth0 address "$mac"
+  nsx "$name" ip addr add "$ip/24" dev eth0
+  nsx "$name" ip link set eth0 up
+  nsx sw ip link set "v-$name" master br0 up
+}
+plug scan 198.18.5.100
+plug quiet 198.18.5.10 44:19:b6:00:00:10
+plug silent 198.18.5.11
+plug ssdp 198.18.5.12
+nsx scan ip route add 239.0.0.0/8 dev eth0 2>/dev/null || true
+nsx ssdp ip route add 239.0.0.0/8 dev eth0 2>/dev/null || true
+filter() {  # filter NAME RULE: drop what RULE matches on input
+  printf 'table inet t {\n  chain in {\n    type filter hook input priority 0;\n    %s drop\n  }\n}\n' "$2" > "$WORK/$1.nft"
+  nsx "$1" nft -f "$WORK/$1.nft" || bad "nft rules for $1"
+}
+filter quiet "meta l4proto tcp"
+filter silent "meta nfproto ipv4"
+filter ssdp "meta l4proto { tcp, icmp }"
+# A UPnP device's SSDP side: answers M-SEARCH (multicast or unicast) with its own LOCATION.
+cat > "$WORK/ssdp.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 1900))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack("4s4s", socket.inet_aton("239.255.255.250"), socket.inet_aton("198.18.5.12")))
+while True:
+    data, peer = s.recvfrom(2048)
+    if data.startswith(b"M-SEARCH"):
+        s.sendto(b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nST: upnp:rootdevice\r\n"
+                 b"USN: uuid:5a1e0000-0000-0000-0000-00000000d15c::upnp:rootdevice\r\n"
+                 b"SERVER: Linux/5.10 UPnP/1.0 mamori-test/1\r\nLOCATION: http://198.18.5.12:49152/desc.xml\r\n\r\n", peer)
+PY
+ip netns exec "$P-ssdp" python3 "$WORK/ssdp.py" & PIDS+=($!)
+for _ in $(seq 50); do nsx ssdp ss -uln | grep -q ':1900 ' && break; sleep 0.1; done
+
+device_field() {  # device_field FILE IP FIELD
+  python3 - "$@" <<'PY'
+import json, sys
+f, ip, key = sys.argv[1:4]
+d = [json.loads(l) for l in open(f) if l.strip()]
+d = [r for r in d if r.get("type") == "device" and r.get("ip") == ip]
+print(d[-1].get(key, "<none>") if d else "<absent>")
+PY
+}
+expect() {  # expect FILE IP FIELD VALUE
+  local got; got=$(device_field "$1" "$2" "$3")
+  if [ "$got" = "$4" ]; then ok "$(basename "$1"): $2 $3 = $4"; else bad "$(basename "$1"): $2 $3 = '$got', wanted '$4'"; fi
+}
+validate() {
+  if python3 - "$schema" "$1" <<'PY'
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+n = 0
+for line in open(sys.argv[2]):
+    if line.strip():
+        v.validate(json.loads(line)); n += 1
+sys.exit(0 if n else 1)
+PY
+  then ok "$(basename "$1"): schema-valid"; else bad "$(basename "$1"): not schema-valid"; fi
+}
+
+# 1. --discover: ICMP echo + neighbour table; port 80 is dropped everywhere (filtered).
+nsx scan "$mamori" scan 198.18.5.8-198.18.5.15 -p 80 --discover --stages ports,identify --no-db \
+  --timeout 500ms --format jsonl -o "$WORK/discover.jsonl" 2>"$WORK/discover.err" || bad "scan --discover failed: $(tail -n 3 "$WORK/discover.err")"
+validate "$WORK/discover.jsonl"
+expect "$WORK/discover.jsonl" 198.18.5.10 alive_by icmp
+expect "$WORK/discover.jsonl" 198.18.5.10 mac 44:19:b6:00:00:10
+expect "$WORK/discover.jsonl" 198.18.5.10 mac_vendor "Hangzhou Hikvision Digital Technology Co.,Ltd."
+expect "$WORK/discover.jsonl" 198.18.5.11 alive_by arp
+expect "$WORK/discover.jsonl" 198.18.5.12 alive_by arp
+expect "$WORK/discover.jsonl" 198.18.5.13 alive_by "<absent>"
+expect "$WORK/discover.jsonl" 198.18.5.100 alive_by "<absent>"  # the scanner: not a target
+# Without discovery, none of them is a device (nothing answers on TCP).
+nsx scan "$mamori" scan 198.18.5.8-198.18.5.15 -p 80 --stages ports,identify --no-db --timeout 500ms \
+  --format jsonl -o "$WORK/plain.jsonl" 2>/dev/null
+if grep -q '"type":"device"' "$WORK/plain.jsonl"; then bad "plain scan: devices without discovery"; else ok "plain scan: no device without discovery"; fi
+
+# 2. --broadcast: only the SSDP device answers the multicast M-SEARCH; only targets count.
+nsx scan "$mamori" scan 198.18.5.12 -p 80,1900/udp --broadcast --stages ports,identify --no-db --timeout 500ms \
+  --format jsonl -o "$WORK/broadcast.jsonl" 2>"$WORK/broadcast.err" || bad "scan --broadcast failed: $(tail -n 3 "$WORK/broadcast.err")"
+validate "$WORK/broadcast.jsonl"
+expect "$WORK/broadcast.jsonl" 198.18.5.12 alive_by ssdp
+if grep '"type":"service"' "$WORK/broadcast.jsonl" | grep -q '"service":"ssdp"'; then ok "broadcast: the SSDP service is identified"; else bad "broadcast: no ssdp service"; fi
+nsx scan "$mamori" scan 198.18.5.10 -p 80 --broadcast --stages ports,identify --no-db --timeout 500ms \
+  --format jsonl -o "$WORK/broadcast2.jsonl" 2>/dev/null
+if grep -q '"ip":"198.18.5.12"' "$WORK/broadcast2.jsonl"; then bad "broadcast: a non-target answer was reported"; else ok "broadcast: an answer from outside the targets is not reported"; fi
+
+echo "# $SECONDS s"
+[ $fails -eq 0 ] || { echo "# $fails check(s) failed"; exit 1; }
+echo "# all checks passed"
