@@ -29,4 +29,11 @@ inline std::optional<int64_t> field_port(const nlohmann::json& j) {
   return std::nullopt;
 }
 
+// The field `key` of the record's "evidence" object, as field_str() reads it ("" when absent).
+inline std::string evidence_str(const nlohmann::json& record, const char* key) {
+  if (!record.is_object()) return "";
+  auto e = record.find("evidence");
+  return e != record.end() ? field_str(*e, key) : "";
+}
+
 }  // namespace mamori

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json_fields.h"
 #include "core/target_spec.h"
 #include "policy/exposure.h"
 
@@ -15,19 +16,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-int port_of(const json& j) {
-  auto it = j.find("port");
-  return it != j.end() && it->is_number_integer() ? it->get<int>() : -1;
-}
-std::string ev(const json& r, const char* key) {
-  auto e = r.find("evidence");
-  return e != r.end() && e->is_object() ? str(*e, key) : std::string();
-}
-std::string proto_of(const json& r) { return str(r, "proto").empty() ? "tcp" : str(r, "proto"); }
+int port_of(const json& j) { return static_cast<int>(field_port(j).value_or(-1)); }
+std::string ev(const json& r, const char* key) { return evidence_str(r, key); }
+std::string proto_of(const json& r) { return field_str(r, "proto").empty() ? "tcp" : field_str(r, "proto"); }
 
 // What one scan recorded, by address.
 struct Side {
@@ -43,24 +34,24 @@ struct Side {
 
   void add(const json& r) {
     if (!r.is_object()) return;
-    const std::string type = str(r, "type");
+    const std::string type = field_str(r, "type");
     if (type == "scan") {
-      if (str(r, "phase") == "start") {
-        if (scan_id.empty()) scan_id = str(r, "scan_id");
-        if (vantage.empty()) vantage = str(r, "vantage");
+      if (field_str(r, "phase") == "start") {
+        if (scan_id.empty()) scan_id = field_str(r, "scan_id");
+        if (vantage.empty()) vantage = field_str(r, "vantage");
         if (auto t = r.find("targets"); t != r.end() && t->is_array()) {
           for (const auto& x : *t) {
             if (x.is_string()) targets.push_back(x.get<std::string>());
           }
         }
-        ports = str(r, "ports");
+        ports = field_str(r, "ports");
       }
       return;
     }
-    const std::string ip = str(r, "ip");
+    const std::string ip = field_str(r, "ip");
     if (ip.empty()) return;
     present = true;
-    if (scan_id.empty()) scan_id = str(r, "scan_id");
+    if (scan_id.empty()) scan_id = field_str(r, "scan_id");
     if (!devices.count(ip) && !services.count(ip) && !open.count(ip)) order.push_back(ip);
     if (type == "device") {
       devices[ip] = r;
@@ -68,7 +59,7 @@ struct Side {
       services[ip].push_back(r);
       if (proto_of(r) == "tcp" && port_of(r) > 0) open[ip].insert(port_of(r));
     } else if (type == "port") {
-      if (str(r, "state") == "open" && proto_of(r) == "tcp" && port_of(r) > 0) open[ip].insert(port_of(r));
+      if (field_str(r, "state") == "open" && proto_of(r) == "tcp" && port_of(r) > 0) open[ip].insert(port_of(r));
       else if (!open.count(ip)) open[ip];  // seen, nothing open
     } else if (type == "tls") {
       tls[{ip, port_of(r)}] = r;
@@ -76,7 +67,7 @@ struct Side {
   }
   bool seen(const std::string& ip) const { return devices.count(ip) || services.count(ip) || (open.count(ip) && !open.at(ip).empty()); }
   json tls_of(const json& service) const {
-    auto it = tls.find({str(service, "ip"), port_of(service)});
+    auto it = tls.find({field_str(service, "ip"), port_of(service)});
     return it == tls.end() ? json() : it->second;
   }
   // Whether the scan's targets include `ip` (unknown targets: assume they did).
@@ -109,7 +100,7 @@ ServiceIdentity service_identity(const json& service, const json& tls) {
   ServiceIdentity id;
   if (tls.is_object()) {
     if (auto c = tls.find("cert"); c != tls.end() && c->is_object()) {
-      if (std::string k = str(*c, "spki_sha256"); !k.empty()) id.strong.push_back("tls:" + k);
+      if (std::string k = field_str(*c, "spki_sha256"); !k.empty()) id.strong.push_back("tls:" + k);
     }
   }
   if (std::string u = ev(service, "upnp.udn"); !u.empty()) id.strong.push_back("udn:" + u);
@@ -124,18 +115,18 @@ ServiceIdentity service_identity(const json& service, const json& tls) {
   int telling = 0;
   for (const char* k : kKeys) {
     std::string v = ev(service, k);
-    if (v.empty() && std::string_view(k) == "banner") v = str(service, "banner");
+    if (v.empty() && std::string_view(k) == "banner") v = field_str(service, "banner");
     if (v.empty()) continue;
     if (std::string_view(k) != "http.status") ++telling;
     fp += std::string(k) + "=" + v + "\n";
   }
   for (const char* k : {"product", "version", "vendor"}) {
-    if (std::string v = str(service, k); !v.empty()) {
+    if (std::string v = field_str(service, k); !v.empty()) {
       fp += std::string(k) + "=" + v + "\n";
       ++telling;
     }
   }
-  if (telling > 0) id.fingerprint = str(service, "service") + "\n" + fp;
+  if (telling > 0) id.fingerprint = field_str(service, "service") + "\n" + fp;
   return id;
 }
 
@@ -205,7 +196,7 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
   for (const auto& [ip, list] : inside.services) {
     for (const auto& s : list) {
       ServiceIdentity id = service_identity(s, inside.tls_of(s));
-      Ref ref{ip, port_of(s), proto_of(s), str(s, "service")};
+      Ref ref{ip, port_of(s), proto_of(s), field_str(s, "service")};
       for (const auto& k : id.strong) by_strong[k].push_back(ref);
       if (!id.fingerprint.empty()) by_fp[id.fingerprint].push_back(ref);
     }
@@ -253,7 +244,7 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
       std::set<std::string> devs;
       for (const auto& c : cands) devs.insert(c.ip);
       if (devs.empty()) {
-        unmatched.push_back({{"port", port_of(o)}, {"service", str(o, "service")}});
+        unmatched.push_back({{"port", port_of(o)}, {"service", field_str(o, "service")}});
         continue;
       }
       if (devs.size() > 1) {
@@ -269,7 +260,7 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
       State& d = at(c.ip, inside);
       d.reachable.insert(vout);
       attributed = true;
-      const bool is_gateway = (gateway_of.count(ip) && gateway_of[ip] == c.ip) || str(d.record, "category") == "router";
+      const bool is_gateway = (gateway_of.count(ip) && gateway_of[ip] == c.ip) || field_str(d.record, "category") == "router";
       if (is_gateway) {
         d.direct = true;
         d.direct_reasons.push_back(fmt::format("its own service (port {}) answers at the external address {}:{}",
@@ -289,7 +280,7 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
       if (fe.is_null()) {
         e.erase("kind");
         fe = e;
-      } else if (str(fe, "via") == "upnp-igd") {
+      } else if (field_str(fe, "via") == "upnp-igd") {
         fe["via"] = "upnp-igd+outside-scan";
         fe["matched_by"] = matched_by;
       }
@@ -369,7 +360,7 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
       std::string service;
       if (auto it = inside.services.find(ip); it != inside.services.end()) {
         for (const auto& s : it->second) {
-          if (port_of(s) == port && proto_of(s) == proto) service = str(s, "service");
+          if (port_of(s) == port && proto_of(s) == proto) service = field_str(s, "service");
         }
       }
       json f = {{"type", "finding"}, {"scan_id", out.scan_id}, {"ip", ip}, {"port", port},

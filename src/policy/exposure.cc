@@ -4,18 +4,14 @@
 #include <string_view>
 
 #include "core/ip.h"
+#include "core/json_fields.h"
 
 namespace mamori::policy {
 namespace {
 
 constexpr size_t kMaxForwardsRead = 256;
 
-std::string ev(const nlohmann::json& service, const char* key) {
-  auto e = service.find("evidence");
-  if (e == service.end() || !e->is_object()) return {};
-  auto it = e->find(key);
-  return it != e->end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+std::string ev(const nlohmann::json& service, const char* key) { return evidence_str(service, key); }
 
 bool parse_port(std::string_view s, uint16_t& out) {
   unsigned v = 0;
