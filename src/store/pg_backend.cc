@@ -181,7 +181,11 @@ class PgBackend : public Backend {
     return r;
   }
   bool has_table(const std::string& name) override {
-    PgQuery q(conn_, &last_error_, "SELECT to_regclass(?) IS NOT NULL");
+    // A query of the catalog as a table sees what other sessions committed by the time it runs
+    // (read committed); to_regclass() reads this session's catalog cache, which can still say
+    // "no such table" after another process created it while we waited for the write lock.
+    PgQuery q(conn_, &last_error_,
+              "SELECT count(*) > 0 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?");
     q.bind(1, name);
     return q.next() && q.text(0) == "t";
   }

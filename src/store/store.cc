@@ -203,8 +203,10 @@ int Store::schema_version() {
 }
 
 Expected<int> Store::migrate() {
-  // begin_write() serialises concurrent first opens of a new database.
-  for (;;) {
+  // begin_write() serialises concurrent first opens of a new database. A migration that fails
+  // because another process got there first (its tables exist) is re-read and retried, a few
+  // times at most.
+  for (int attempt = 0;; ++attempt) {
     int from = schema_version();
     if (from > current_schema_version()) {
       return make_error("schema version " + std::to_string(from) + " is newer than this Mamori (" +
@@ -261,6 +263,7 @@ Expected<int> Store::migrate() {
     }
     if (!r) {
       (void)exec_locked("ROLLBACK");
+      if (attempt < 3 && r.error().message.find("already exists") != std::string::npos) continue;
       return make_error("migration from schema " + std::to_string(from) + " failed: " + r.error().message);
     }
     if (auto c = exec_locked("COMMIT"); !c) {
