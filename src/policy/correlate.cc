@@ -309,9 +309,14 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
     }
   }
 
-  // The forms.
+  // The forms. Whether the outside scan covered a gateway's external address is the same for
+  // every device: decided once (covers() parses the scan's target tokens).
   std::string gateway_ext;
-  for (const auto& [ext, gw] : gateway_of) gateway_ext += (gateway_ext.empty() ? "" : ", ") + ext;
+  bool outside_covers_gateway = gateway_of.empty();
+  for (const auto& [ext, gw] : gateway_of) {
+    gateway_ext += (gateway_ext.empty() ? "" : ", ") + ext;
+    outside_covers_gateway = outside_covers_gateway || (outside.present && outside.covers(ext));
+  }
   for (const auto& ip : order) {
     State& s = state[ip];
     json rec = s.record;
@@ -329,9 +334,7 @@ ExposureResult correlate_exposure(const ExposureInput& in, const CheckCatalog& c
       form = "unknown";
       reason = "no outside scan, and no gateway listed a mapping to it";
     } else {
-      bool covered = gateway_of.empty();
-      for (const auto& [ext, gw] : gateway_of) covered = covered || outside.covers(ext);
-      if (!covered) {
+      if (!outside_covers_gateway) {
         form = "unknown";
         reason = "the outside scan did not cover the gateway's external address " + gateway_ext;
       } else {

@@ -11,10 +11,14 @@
 #include "probes/mdns/mdns_probe.h"
 #include "probes/ssdp/ssdp_probe.h"
 #include "probes/wsd/wsd_probe.h"
+#include "proto/ssdp.h"
+#include "proto/wsd.h"
 
 namespace mamori::probes {
 namespace {
 
+constexpr std::string_view kMdnsGroupV4 = "224.0.0.251";  // RFC 6762
+constexpr uint16_t kMdnsPort = 5353;
 constexpr size_t kMaxReplies = 4096;      // all sources together
 constexpr size_t kMaxRepliesPerHost = 8;
 constexpr size_t kMaxReplyBytes = 9000;
@@ -22,7 +26,7 @@ constexpr size_t kMaxReplyBytes = 9000;
 struct Query {
   const char* name;
   const UdpProbe* probe;
-  const char* group;
+  std::string_view group;
   uint16_t port;
   int fd = -1;
   ProbeContext ctx;
@@ -32,9 +36,9 @@ struct Query {
 }  // namespace
 
 std::map<std::string, int> multicast_discover(const TargetSet& targets, const MulticastOptions& opt, Discovered& out) {
-  std::vector<Query> qs = {{"ssdp", &ssdp_probe(), "239.255.255.250", 1900},
-                           {"mdns", &mdns_probe(), "224.0.0.251", 5353},
-                           {"wsd", &wsd_probe(), "239.255.255.250", 3702}};
+  std::vector<Query> qs = {{"ssdp", &ssdp_probe(), proto::ssdp::kMulticastV4, proto::ssdp::kPort},
+                           {"mdns", &mdns_probe(), kMdnsGroupV4, kMdnsPort},
+                           {"wsd", &wsd_probe(), proto::wsd::kMulticastV4, proto::wsd::kPort}};
   size_t total = 0;
   for (auto& q : qs) {
     q.ctx.ip = *Ip::parse(q.group);
@@ -48,7 +52,7 @@ std::map<std::string, int> multicast_discover(const TargetSet& targets, const Mu
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(q.port);
-    ::inet_pton(AF_INET, q.group, &to.sin_addr);
+    ::inet_pton(AF_INET, std::string(q.group).c_str(), &to.sin_addr);
     (void)::sendto(q.fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
   }
   const auto until = std::chrono::steady_clock::now() + opt.wait;
