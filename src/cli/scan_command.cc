@@ -190,8 +190,8 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   void on_device(const DeviceObservation& dev, const std::vector<ServiceObservation>& services) override {
     devices_.fetch_add(1, std::memory_order_relaxed);
     DeviceObservation d = dev;
-    d.mac = mac_of(d.ip);
-    if (!d.mac.empty()) d.mac_vendor = oui_.vendor(d.mac);
+    if (d.mac.empty()) d.mac = mac_of(d.ip);  // (the classifier looked it up already when it ran)
+    if (!d.mac.empty() && d.mac_vendor.empty()) d.mac_vendor = oui_.vendor(d.mac);
     records_->write(device_record(scan_id_, d, name_of(d.ip)));
     if (table_ != nullptr) table_->write_device(d, services);
     if (audit_ != nullptr) {
@@ -215,6 +215,13 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   }
   uint64_t hosts_with_open() const { return hosts_with_open_.load(); }
   uint64_t devices() const { return devices_.load(); }
+  // The host's MAC (neighbour table, else discovery) and its IEEE organisation ("" when unknown,
+  // locally administered or a group address). Thread-safe.
+  std::pair<std::string, std::string> mac_and_vendor(Ip ip) {
+    std::string mac = mac_of(ip);
+    std::string vendor = mac.empty() ? std::string() : oui_.vendor(mac);
+    return {std::move(mac), std::move(vendor)};
+  }
 
  private:
   std::string name_of(Ip ip) const {
@@ -332,12 +339,23 @@ class Progress {
   std::thread thread_;
 };
 
-// The device classifier over the fingerprint catalog in data/fingerprints.
-Expected<Classifier> make_classifier() {
+// The device classifier over the fingerprint catalog in data/fingerprints. With `macs`, the
+// host's MAC vendor is evidence too (key mac.vendor) and the device carries its MAC.
+Expected<Classifier> make_classifier(ScanOutput* macs = nullptr) {
   auto catalog = ident::FingerprintCatalog::load(data_dir() + "/fingerprints");
   if (!catalog) return catalog.error();
-  return Classifier([cat = std::move(*catalog)](Ip ip, std::vector<ServiceObservation>& services) {
-    return ident::classify(cat, ip, services);
+  return Classifier([cat = std::move(*catalog), macs](Ip ip, std::vector<ServiceObservation>& services) {
+    ident::HostFacts facts;
+    std::string mac;
+    if (macs != nullptr) {
+      auto [m, v] = macs->mac_and_vendor(ip);
+      mac = std::move(m);
+      facts.mac_vendor = std::move(v);
+    }
+    DeviceObservation d = ident::classify(cat, ip, services, facts);
+    d.mac = std::move(mac);
+    d.mac_vendor = facts.mac_vendor;
+    return d;
   });
 }
 
@@ -719,19 +737,25 @@ int run_scan(ScanArgs& a) {
       IcmpSweepOptions io;
       io.rate = *rate;
       std::string err;
-      if (auto st = icmp_sweep(targets.set, io, discovered, &err)) {
-        if (table) std::fprintf(stderr, "mamori scan: ICMP echo (%s socket): %llu sent, %llu answered\n",
-                                st->socket_kind.c_str(), static_cast<unsigned long long>(st->sent),
-                                static_cast<unsigned long long>(st->answered));
-      } else {
-        std::fprintf(stderr, "mamori scan: note: no ICMP discovery: %s\n", err.c_str());
+      for (auto* sweep : {&icmp_sweep, &icmp6_sweep}) {
+        const char* what = sweep == &icmp_sweep ? "ICMP" : "ICMPv6";
+        if (auto st = sweep(targets.set, io, discovered, &err)) {
+          if (table && st->sent > 0) {
+            std::fprintf(stderr, "mamori scan: %s echo (%s socket): %llu sent, %llu answered\n", what,
+                         st->socket_kind.c_str(), static_cast<unsigned long long>(st->sent),
+                         static_cast<unsigned long long>(st->answered));
+          }
+        } else {
+          std::fprintf(stderr, "mamori scan: note: no %s discovery: %s\n", what, err.c_str());
+        }
       }
-      // The echo requests made the kernel ARP for every on-link target: a complete neighbour
-      // entry is a host that answered ARP, even if it dropped the echo.
+      // The echo requests made the kernel ARP (IPv4) or send a neighbour solicitation (IPv6)
+      // for every on-link target: a complete neighbour entry is a host that answered, even if
+      // it dropped the echo.
       for (const auto& [ip, mac] : read_neighbours()) {
         if (!targets.set.contains(ip)) continue;
         auto& h = discovered[ip];
-        if (h.alive_by.empty()) h.alive_by = "arp";
+        if (h.alive_by.empty()) h.alive_by = ip.is_v4() ? "arp" : "ndp";
         h.mac = mac;
       }
     }
@@ -767,7 +791,7 @@ int run_scan(ScanArgs& a) {
       iopt.limits.io = *probe_timeout;
       iopt.banner_wait = *banner_wait;
       iopt.udp_ports = ports->udp;
-      auto classifier = make_classifier();
+      auto classifier = make_classifier(&out);
       if (!classifier) {
         std::fprintf(stderr, "mamori scan: fingerprint catalog: %s\n", classifier.error().message.c_str());
         return kExitFailure;
@@ -1141,8 +1165,8 @@ Command add_scan_command(CLI::App& app) {
                   "identify: hosts identified at once")->capture_default_str();
   cmd->add_flag("--all-states", a->all_states, "Also report closed and filtered ports");
   cmd->add_flag("--discover", a->discover,
-                "Host discovery first: ICMP echo to every IPv4 target (at --rate) and the neighbour table "
-                "(ARP); a host that answers is a device even with no open port");
+                "Host discovery first: ICMP/ICMPv6 echo to every target (at --rate) and the neighbour tables "
+                "(ARP, IPv6 NDP); a host that answers is a device even with no open port");
   cmd->add_flag("--broadcast", a->broadcast,
                 "Multicast discovery first (SSDP, mDNS, WS-Discovery; TTL 1, on this segment only): answering "
                 "targets are devices even with no open port");

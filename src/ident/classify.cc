@@ -269,28 +269,46 @@ DeviceObservation classify(const FingerprintCatalog& catalog, const Ip& ip, std:
     enrich(c, matched, records[i], services[i]);
   }
 
-  // Category scores.
+  // Category scores: over every voting rule (all), and over the rules that speak of a service
+  // (svc: not the MAC vendor alone). When any service evidence voted, the category is decided by
+  // it, MAC rules only breaking ties and adding to the confidence: a MAC prefix never overrides
+  // what the device's services said.
   const auto& cats = device_categories();
-  std::vector<double> keep(cats.size(), 1.0);  // prod(1 - weight)
+  std::vector<double> keep(cats.size(), 1.0), keep_svc(cats.size(), 1.0);  // prod(1 - weight)
   std::vector<double> strongest(cats.size(), 0.0);
   std::vector<bool> voted(cats.size(), false);
+  bool any_svc = false;
   for (uint32_t ri : distinct) {
     const Rule& r = c.rules[ri];
     if (r.category.empty()) continue;
     size_t ci = static_cast<size_t>(std::find(cats.begin(), cats.end(), r.category) - cats.begin());
     keep[ci] *= 1.0 - r.weight;
+    if (speaks_of_service(r)) {
+      keep_svc[ci] *= 1.0 - r.weight;
+      any_svc = true;
+    }
     strongest[ci] = std::max(strongest[ci], r.weight);
     voted[ci] = true;
   }
   int best = -1;
-  double best_score = 0;
+  double best_score = 0, best_svc = 0;
   for (size_t ci = 0; ci < cats.size(); ++ci) {
     if (!voted[ci]) continue;
-    double score = 1.0 - keep[ci];
-    if (best < 0 || score > best_score + 1e-9 ||
-        (std::fabs(score - best_score) <= 1e-9 && strongest[ci] > strongest[static_cast<size_t>(best)] + 1e-9)) {
+    const double score = 1.0 - keep[ci], svc = 1.0 - keep_svc[ci];
+    bool better;
+    if (best < 0) {
+      better = true;
+    } else if (any_svc && std::fabs(svc - best_svc) > 1e-9) {
+      better = svc > best_svc;
+    } else if (std::fabs(score - best_score) > 1e-9) {
+      better = score > best_score;
+    } else {
+      better = strongest[ci] > strongest[static_cast<size_t>(best)] + 1e-9;
+    }
+    if (better) {
       best = static_cast<int>(ci);
       best_score = score;
+      best_svc = svc;
     }
   }
 

@@ -31,6 +31,10 @@ ServiceMatch match_service(const FingerprintCatalog& catalog, const ServiceObser
 //   score(category) = 1 - prod(1 - weight) over the distinct matched rules voting for it;
 //   category = argmax score, ties broken by the single strongest rule, then by the order of
 //   device_categories(); confidence = that score; "unknown" and 0 when no rule voted.
+//   Host evidence (rules on mac.vendor alone) never overrides service evidence: when any rule
+//   that speaks of a service voted, the argmax is over the scores of those rules alone, and the
+//   full score only breaks their ties (and is the confidence). A host known by its MAC alone
+//   gets the MAC rules' (low) category.
 //   vendor/model/firmware: from the strongest rules voting for the chosen category that set them,
 //   else from the strongest rules that vote for no category (never from another category's).
 //   evidence: ids of every matched rule, strongest first.

@@ -229,6 +229,57 @@ TEST(Classify, MacOnlyHostWithoutServices) {
   EXPECT_EQ(d.vendor, "Hikvision");
 }
 
+// A device with only a MAC (discovered, no open port): the MAC rule names the vendor and gives
+// a low-confidence category; an unregistered vendor gives nothing.
+TEST(Classify, MacOnlyHostGetsVendorAndLowConfidence) {
+  auto cat = make(kRules);
+  std::vector<ServiceObservation> none;
+  DeviceObservation d = classify(cat, Ip{}, none, HostFacts{"Hangzhou Hikvision Digital Technology Co.,Ltd."});
+  EXPECT_EQ(d.category, "network_camera");
+  EXPECT_LT(d.confidence, 0.5);
+  EXPECT_EQ(d.vendor, "Hikvision");
+  EXPECT_EQ(d.evidence, (std::vector<std::string>{"oui-hik"}));
+  d = classify(cat, Ip{}, none, HostFacts{"Intel Corporate"});
+  EXPECT_EQ(d.category, "unknown");
+  EXPECT_EQ(d.vendor, "");
+  d = classify(cat, Ip{}, none, HostFacts{});
+  EXPECT_EQ(d.category, "unknown");
+}
+
+// MAC evidence never overrides what the services said, even where adding it up would.
+TEST(Classify, MacNeverOverridesServiceEvidence) {
+  auto cat = make(std::string(kRules) + R"(
+  - id: weak-dvr
+    match: {http.title: '^Weak DVR$'}
+    category: dvr
+    weight: 0.4
+    source: t
+  - id: weak-camera
+    match: {http.title: '^Weak Camera$'}
+    category: network_camera
+    weight: 0.4
+    source: t
+)");
+  // Services: dvr 0.4 against camera 0.2 (RTSP port); the Hikvision MAC would lift camera to
+  // 1-(0.8*0.7) = 0.44 > 0.4, but the services decide.
+  std::vector<ServiceObservation> s = {svc(80, "http", {{"http.title", "Weak DVR"}}), svc(554, "rtsp", {})};
+  const HostFacts hik{"Hangzhou Hikvision Digital Technology Co.,Ltd."};
+  DeviceObservation d = classify(cat, Ip{}, s, hik);
+  EXPECT_EQ(d.category, "dvr");
+  EXPECT_DOUBLE_EQ(d.confidence, 0.4);
+  EXPECT_NE(std::find(d.evidence.begin(), d.evidence.end(), "oui-hik"), d.evidence.end());  // recorded all the same
+  // Equal service scores: the MAC breaks the tie and adds to the confidence.
+  s = {svc(80, "http", {{"http.title", "Weak DVR"}}), svc(81, "http", {{"http.title", "Weak Camera"}})};
+  d = classify(cat, Ip{}, s, hik);
+  EXPECT_EQ(d.category, "network_camera");
+  EXPECT_NEAR(d.confidence, 1 - 0.6 * 0.7, 1e-12);
+  // Agreeing evidence adds up.
+  s = {svc(80, "http", {{"http.server", "App-webs/"}})};
+  d = classify(cat, Ip{}, s, hik);
+  EXPECT_EQ(d.category, "network_camera");
+  EXPECT_NEAR(d.confidence, 1 - 0.4 * 0.7, 1e-12);
+}
+
 TEST(Classify, HostileValuesAreBoundedAndUnknownKeysIgnored) {
   auto cat = make(kRules);
   std::string huge(1 << 20, 'A');

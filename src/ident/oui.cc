@@ -133,6 +133,7 @@ void OuiTable::sort() {
 }
 
 std::string_view OuiTable::vendor(uint64_t mac48) const {
+  if (!globally_unique_mac(mac48)) return {};
   for (uint8_t bits : {36, 28, 24}) {
     uint64_t prefix = mac48 >> (48 - bits);
     auto it = std::lower_bound(entries_.begin(), entries_.end(), std::pair<uint8_t, uint64_t>{bits, prefix},

@@ -21,6 +21,12 @@ inline constexpr const char* kIeeeDataDir = "/usr/share/ieee-data";
 // into the 48-bit value. nullopt for anything else.
 std::optional<uint64_t> parse_mac(std::string_view text);
 
+// True for a universally administered unicast address: bits 0x02 (locally administered: the
+// random MACs phones, laptops and many IoT stacks now use, and hand-set ones) and 0x01 (group)
+// of the first octet clear. Only such an address has an organisation; the others are never looked
+// up (their leading bytes may equal a registered prefix by chance or on purpose).
+constexpr bool globally_unique_mac(uint64_t mac48) { return ((mac48 >> 40) & 0x03) == 0; }
+
 // The loaded registries. Immutable; lookups are thread-safe.
 class OuiTable {
  public:
@@ -30,7 +36,8 @@ class OuiTable {
   // Parses one registry CSV text ("Registry,Assignment,Organization Name,..."); adds its rows.
   Expected<std::size_t> add_csv(std::string_view text, const std::string& name);
 
-  // The organisation for a MAC, or "" when no registered prefix covers it.
+  // The organisation for a MAC, or "" when no registered prefix covers it or the address is
+  // locally administered or a group address (globally_unique_mac is false).
   std::string_view vendor(uint64_t mac48) const;
   std::string_view vendor(std::string_view mac) const;
   std::size_t size() const { return entries_.size(); }

@@ -52,14 +52,27 @@ TEST(Oui, RefusesMalformedRows) {
   EXPECT_EQ(t.add_csv("h\nMA-L,12345G,X,y\n", "oui.csv").error().message, "oui.csv:2: assignment 12345G is not hex");
   EXPECT_EQ(t.add_csv("h\nMA-L\n", "oui.csv").error().message, "oui.csv:2: expected Registry,Assignment,Organization");
   // Long names are cut, not refused; a quoted field may span lines.
-  ASSERT_TRUE(t.add_csv("h\nMA-L,123456,\"" + std::string(2000, 'x') + "\"\n"
-                        "MA-L,ABCDEF,Multi Line,\"160 E Tasman Dr\nSTE 102\"\r\nMA-L,ABCDF0,Next,x\r\n",
+  ASSERT_TRUE(t.add_csv("h\nMA-L,103456,\"" + std::string(2000, 'x') + "\"\n"
+                        "MA-L,A8CDEF,Multi Line,\"160 E Tasman Dr\nSTE 102\"\r\nMA-L,A8CDF0,Next,x\r\n",
                         "oui.csv"));
-  EXPECT_EQ(t.vendor("12:34:56:00:00:00").size(), 1024u);
-  EXPECT_EQ(t.vendor("ab:cd:ef:00:00:00"), "Multi Line");
-  EXPECT_EQ(t.vendor("ab:cd:f0:00:00:00"), "Next");
-  EXPECT_EQ(t.add_csv("h\nMA-L,ABCDF1,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n", "oui.csv").error().message,
+  EXPECT_EQ(t.vendor("10:34:56:00:00:00").size(), 1024u);
+  EXPECT_EQ(t.vendor("a8:cd:ef:00:00:00"), "Multi Line");
+  EXPECT_EQ(t.vendor("a8:cd:f0:00:00:00"), "Next");
+  EXPECT_EQ(t.add_csv("h\nMA-L,A8CDF1,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n", "oui.csv").error().message,
             "oui.csv: line 2: more than 16 fields");
+}
+
+// A locally administered (random) or group address is never looked up, even when its leading
+// bytes equal a registered prefix.
+TEST(Oui, LocallyAdministeredAndGroupAddressesHaveNoVendor) {
+  OuiTable t;
+  ASSERT_TRUE(t.add_csv("h\nMA-L,BCAD28,Hikvision,x\nMA-L,BEAD28,Registered By Mistake,x\nMA-L,BDAD28,Group,x\n", "oui.csv"));
+  EXPECT_EQ(t.vendor("bc:ad:28:00:00:01"), "Hikvision");
+  EXPECT_EQ(t.vendor("be:ad:28:00:00:01"), "");  // 0xbe: locally administered
+  EXPECT_EQ(t.vendor("bd:ad:28:00:00:01"), "");  // 0xbd: group
+  EXPECT_FALSE(globally_unique_mac(0x02aabbccddeeull));
+  EXPECT_FALSE(globally_unique_mac(0xdaa119000001ull));  // a random MAC as phones make them
+  EXPECT_TRUE(globally_unique_mac(0xbcad28000001ull));
 }
 
 TEST(Oui, LazyLoadReportsAMissingRegistry) {
@@ -83,6 +96,8 @@ TEST(Oui, DebianIeeeData) {
   EXPECT_EQ(oui.vendor("74:1a:e0:5f:ff:ff"), "FUJIAN TAILI COMMUNICATION TECHNOLOGY CO.,LTD");
   EXPECT_EQ(oui.vendor("70:b3:d5:f2:f0:01"), "TELEPLATFORMS");
   EXPECT_EQ(oui.vendor("70:b3:d5:f3:ff:01").empty(), false);
+  // 02:C0:8C is a legacy registration (3COM) in the locally administered space: never named.
+  EXPECT_EQ(oui.vendor("02:c0:8c:00:00:01"), "");
 }
 
 }  // namespace

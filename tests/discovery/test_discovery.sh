@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Issue 4, item 0: host discovery beyond open TCP ports, in namespaces this test creates
-# (segment 198.18.5.0/24 on a bridge; nothing in the root namespace but the guard route).
-#   .10 quiet:  drops every TCP packet, answers ICMP echo; MAC with Hikvision's OUI
-#   .11 silent: drops every IPv4 packet (answers ARP only)
+# (segment 198.18.5.0/24 and 2001:2:0:5::/64 (RFC 5180 benchmarking range) on a bridge; nothing
+# in the root namespace but the guard routes, IPv4 and IPv6).
+#   .10 quiet:  drops every TCP packet, answers ICMP echo; MAC with Hikvision's OUI; also
+#               2001:2:0:5::10 (answers ICMPv6 echo)
+#   .11 silent: drops every IPv4 packet (answers ARP only); a locally administered MAC whose
+#               leading bytes equal a legacy registration (02:C0:8C, 3COM): no vendor
 #   .12 ssdp:   drops TCP and ICMP, answers SSDP M-SEARCH (a UPnP device with no TCP port open)
-#   .13         nobody
-# `mamori scan --discover` must make .10 (icmp, MAC, vendor) and .11 (arp) devices, never .13;
-# `--broadcast` must find .12 by SSDP; multicast is sent only inside the scanner namespace.
+#   .13         nobody; 2001:2:0:5::13 nobody
+#   2001:2:0:5::14 nsonly: drops TCP and every ICMPv6 echo request, answers neighbour
+#               solicitation only; MAC with Brother's OUI (00:80:77)
+# `mamori scan --discover` must make .10 (icmp, MAC, vendor, and a low-confidence camera from
+# the MAC alone) and .11 (arp) devices, never .13; over IPv6, ::10 (icmp) and ::14 (ndp, MAC,
+# vendor, mfp from the MAC), never ::13; `--broadcast` must find .12 by SSDP; multicast and
+# neighbour solicitation are sent only inside the scanner namespace.
 # Usage: test_discovery.sh MAMORI SCHEMA.  Exit 0 pass, 1 fail, 77 skip (not root, no netns).
 set -uo pipefail
 mamori=${1:?usage: test_discovery.sh MAMORI SCHEMA}
@@ -18,7 +25,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 for c in ip nft python3; do command -v "$c" >/dev/null || skip "missing $c"; done
 ip netns add "$P-probe-$$" 2>/dev/null || skip "cannot create network namespaces here"
 ip netns del "$P-probe-$$"
-for n in sw scan quiet silent ssdp; do
+for n in sw scan quiet silent ssdp nsonly; do
   [ -e "/run/netns/$P-$n" ] && skip "namespace $P-$n exists already (a leftover? ip netns del $P-$n)"
 done
 
@@ -27,36 +34,48 @@ fails=0
 ok()  { echo "ok   - $* [${SECONDS}s]"; }
 bad() { fails=$((fails + 1)); echo "FAIL - $* [${SECONDS}s]"; }
 GUARD="unreachable 198.18.0.0/15 metric 4977"
+GUARD6="unreachable 2001:2::/48 metric 4977"
 PIDS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  for n in scan quiet silent ssdp sw; do ip netns del "$P-$n" 2>/dev/null; done
+  for n in scan quiet silent ssdp nsonly sw; do ip netns del "$P-$n" 2>/dev/null; done
   [ -f "$WORK/guard" ] && ip route del $GUARD 2>/dev/null
+  [ -f "$WORK/guard6" ] && ip -6 route del $GUARD6 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 nsx() { local ns=$P-$1; shift; ip netns exec "$ns" "$@"; }
 if ! ip route show | grep -q "^unreachable 198.18.0.0/15"; then ip route add $GUARD && touch "$WORK/guard"; fi
+# IPv6 in the root namespace may be off (then nothing could leave for 2001:2::/48 anyway).
+if ! ip -6 route show 2>/dev/null | grep -q "^unreachable 2001:2::/48"; then
+  ip -6 route add $GUARD6 2>/dev/null && touch "$WORK/guard6"
+fi
 
-# plug NAME IP [MAC]: a namespace with eth0 on the bridge
+# plug NAME IP [MAC [IP6]]: a namespace with eth0 on the bridge (IP "-": no IPv4 address)
 ip netns add "$P-sw"
 nsx sw ip link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
 nsx sw ip link set br0 up
+V6=1
 plug() {
-  local name=$1 ip=$2 mac=${3:-}
+  local name=$1 ip=$2 mac=${3:-} ip6=${4:-}
   ip netns add "$P-$name"
   nsx "$name" ip link set lo up
   nsx "$name" ip link add eth0 type veth peer name "v-$name" netns "$P-sw"
   [ -n "$mac" ] && nsx "$name" ip link set eth0 address "$mac"
-  nsx "$name" ip addr add "$ip/24" dev eth0
+  [ "$ip" != - ] && nsx "$name" ip addr add "$ip/24" dev eth0
+  if [ -n "$ip6" ]; then
+    nsx "$name" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 2>/dev/null
+    nsx "$name" ip -6 addr add "$ip6/64" dev eth0 nodad 2>/dev/null || V6=0
+  fi
   nsx "$name" ip link set eth0 up
   nsx sw ip link set "v-$name" master br0 up
 }
-plug scan 198.18.5.100
-plug quiet 198.18.5.10 44:19:b6:00:00:10
-plug silent 198.18.5.11
+plug scan 198.18.5.100 "" 2001:2:0:5::100
+plug quiet 198.18.5.10 44:19:b6:00:00:10 2001:2:0:5::10
+plug silent 198.18.5.11 02:c0:8c:00:00:11
 plug ssdp 198.18.5.12
+plug nsonly - 00:80:77:00:00:14 2001:2:0:5::14
 nsx scan ip route add 239.0.0.0/8 dev eth0 2>/dev/null || true
 nsx ssdp ip route add 239.0.0.0/8 dev eth0 2>/dev/null || true
 filter() {  # filter NAME RULE: drop what RULE matches on input
@@ -66,6 +85,7 @@ filter() {  # filter NAME RULE: drop what RULE matches on input
 filter quiet "meta l4proto tcp"
 filter silent "meta nfproto ipv4"
 filter ssdp "meta l4proto { tcp, icmp }"
+filter nsonly "meta l4proto tcp drop; icmpv6 type echo-request"
 # A UPnP device's SSDP side: answers M-SEARCH (multicast or unicast) with its own LOCATION.
 cat > "$WORK/ssdp.py" <<'PY'
 import socket, struct, sys
@@ -116,7 +136,15 @@ validate "$WORK/discover.jsonl"
 expect "$WORK/discover.jsonl" 198.18.5.10 alive_by icmp
 expect "$WORK/discover.jsonl" 198.18.5.10 mac 44:19:b6:00:00:10
 expect "$WORK/discover.jsonl" 198.18.5.10 mac_vendor "Hangzhou Hikvision Digital Technology Co.,Ltd."
+# The MAC vendor is evidence: a camera from the OUI alone, with the OUI rule's low confidence.
+expect "$WORK/discover.jsonl" 198.18.5.10 category network_camera
+expect "$WORK/discover.jsonl" 198.18.5.10 confidence 0.3
+expect "$WORK/discover.jsonl" 198.18.5.10 evidence "['hikvision-oui']"
 expect "$WORK/discover.jsonl" 198.18.5.11 alive_by arp
+expect "$WORK/discover.jsonl" 198.18.5.11 mac 02:c0:8c:00:00:11
+# Locally administered: 02:C0:8C is a legacy 3COM registration, but such a MAC names nobody.
+expect "$WORK/discover.jsonl" 198.18.5.11 mac_vendor "<none>"
+expect "$WORK/discover.jsonl" 198.18.5.11 category unknown
 expect "$WORK/discover.jsonl" 198.18.5.12 alive_by arp
 expect "$WORK/discover.jsonl" 198.18.5.13 alive_by "<absent>"
 expect "$WORK/discover.jsonl" 198.18.5.100 alive_by "<absent>"  # the scanner: not a target
@@ -124,6 +152,25 @@ expect "$WORK/discover.jsonl" 198.18.5.100 alive_by "<absent>"  # the scanner: n
 nsx scan "$mamori" scan 198.18.5.8-198.18.5.15 -p 80 --stages ports,identify --no-db --timeout 500ms \
   --format jsonl -o "$WORK/plain.jsonl" 2>/dev/null
 if grep -q '"type":"device"' "$WORK/plain.jsonl"; then bad "plain scan: devices without discovery"; else ok "plain scan: no device without discovery"; fi
+
+# 1b. --discover over IPv6: ICMPv6 echo, then the IPv6 neighbour table (rtnetlink): ::14 drops
+# every echo request but answers the kernel's neighbour solicitation.
+if [ "$V6" -eq 1 ]; then
+  nsx scan "$mamori" scan 2001:2:0:5::10/124 -p 80 --discover --stages ports,identify --no-db \
+    --timeout 500ms --format jsonl -o "$WORK/discover6.jsonl" 2>"$WORK/discover6.err" || bad "scan --discover (IPv6) failed: $(tail -n 3 "$WORK/discover6.err")"
+  validate "$WORK/discover6.jsonl"
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::10 alive_by icmp
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::10 mac 44:19:b6:00:00:10
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::14 alive_by ndp
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::14 mac 00:80:77:00:00:14
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::14 mac_vendor "Brother industries, LTD."
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::14 category mfp
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::14 vendor Brother
+  expect "$WORK/discover6.jsonl" 2001:2:0:5::13 alive_by "<absent>"
+  # (alive_by ndp, not icmp: the echo was dropped, only the neighbour table knew ::14)
+else
+  echo "SKIP - IPv6 discovery: no IPv6 addresses in the namespaces here"
+fi
 
 # 2. --broadcast: only the SSDP device answers the multicast M-SEARCH; only targets count.
 nsx scan "$mamori" scan 198.18.5.12 -p 80,1900/udp --broadcast --stages ports,identify --no-db --timeout 500ms \
