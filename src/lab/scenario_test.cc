@@ -1,5 +1,7 @@
 #include "lab/scenario.h"
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "lab/truth.h"
@@ -133,6 +135,49 @@ TEST(Gen, XiongMaiRecordersSendWhatTheirFirmwareSends) {
     }
   }
   EXPECT_GT(seen, 0);
+}
+
+// Makes with a second look: both looks appear in a large lab, each device has one of them.
+TEST(Gen, SomeMakesHaveASecondLook) {
+  auto text = generate_scenario({600, (127u << 24) | (66u << 16), 11});
+  ASSERT_TRUE(text);
+  auto sc = parse(*text);
+  ASSERT_TRUE(sc) << sc.error().message;
+  std::map<std::string, std::pair<int, int>> looks;  // make -> (first look, second look)
+  for (const auto& d : sc->devices) {
+    for (const auto& s : d.services) {
+      if (s.kind != "http") continue;
+      const std::string make = d.vendor + "/" + d.category;
+      if (make == "Hikvision/network_camera") {
+        bool second = s.server == "DNVRS-Webs";
+        if (second) EXPECT_EQ(s.realm, "DS-2CD2032-I");
+        else EXPECT_EQ(s.realm, "");
+        (second ? looks[make].second : looks[make].first)++;
+      } else if (make == "Hikvision/dvr") {
+        bool second = s.server == "DVRDVS-Webs";
+        if (second) EXPECT_EQ(s.realm, "DS-7208HGHI-F1");
+        (second ? looks[make].second : looks[make].first)++;
+      } else if (make == "Dahua/network_camera") {
+        bool second = s.title == "WEB SERVICE";
+        if (second) EXPECT_EQ(s.auth, "form");
+        (second ? looks[make].second : looks[make].first)++;
+      } else if (make == "NETGEAR/router") {
+        bool second = s.realm == "NETGEAR R7000";
+        EXPECT_EQ(s.auth, second ? "basic" : "form");
+        (second ? looks[make].second : looks[make].first)++;
+      } else if (make == "Brother/mfp") {
+        bool second = s.server == "debut/1.20";
+        if (second) EXPECT_EQ(s.title, "Brother MFC-L2750DW series");
+        (second ? looks[make].second : looks[make].first)++;
+      }
+      break;  // one web interface per device is enough to tell its look
+    }
+  }
+  ASSERT_EQ(looks.size(), 5u);
+  for (const auto& [make, n] : looks) {
+    EXPECT_GT(n.first, 0) << make;
+    EXPECT_GT(n.second, 0) << make;
+  }
 }
 
 }  // namespace

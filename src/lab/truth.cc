@@ -124,13 +124,18 @@ struct Persona {
   const char* http_server = nullptr;
   const char* http_title = nullptr;
   const char* http_auth = nullptr;  // forces the web login mode (default: basic or digest at random)
+  const char* http_realm = nullptr;  // the Basic/Digest realm (default: the title)
   const char* telnet_hostname = nullptr;
 };
 
+// A make and the looks its devices have on the wire: `persona`, or one of `variants` (other
+// firmware generations of the same make, each as likely as `persona`), so recall is measured on
+// more than one look per make.
 struct Make {
   const char* vendor;
   const char* model;
   Persona persona{};
+  std::vector<Persona> variants{};
 };
 
 struct Profile {
@@ -141,23 +146,43 @@ struct Profile {
 
 const std::vector<Profile>& profiles() {
   static const std::vector<Profile> p{
-      {"network_camera", {{"Hikvision", "DS-2CD2032-I"}, {"Dahua", "IPC-HDW4431C-A"}, {"Axis", "M3045-V"}},
+      // Second looks: Hikvision cameras of the 5.x-and-older firmware send Server "DNVRS-Webs"
+      // and the bare model as Basic realm, realm="DS-2CD2032-I" (Shodan banners; the Hikvision
+      // entry of nmap's http-default-accounts); Dahua's web UI is a "WEB SERVICE" page with its
+      // own login form, no HTTP challenge (Shodan http.title "WEB SERVICE"; Dahua/Amcrest UI).
+      {"network_camera",
+       {{"Hikvision", "DS-2CD2032-I", {}, {{.http_server = "DNVRS-Webs", .http_realm = "DS-2CD2032-I"}}},
+        {"Dahua", "IPC-HDW4431C-A", {}, {{.http_title = "WEB SERVICE", .http_auth = "form"}}},
+        {"Axis", "M3045-V"}},
        {"http", "rtsp", "telnet", "wsd"}},
       // XiongMai (XMEye) recorders: web server "uc-httpd 1.0.0" serving a "NETSurveillance WEB"
       // login page (a page, not an HTTP challenge) and a BusyBox telnetd whose host name is
       // "LocalHost" (Flashpoint's 2016 XiongMai/Mirai advisory; Shodan "uc-httpd 1.0.0"
       // "NETSurveillance"; CVE-2018-10088 write-ups). Their root/xc3511 is Mirai's.
+      // Hikvision recorders' second look: Server "DVRDVS-Webs" and the model as realm (Shodan
+      // banners of DS-7xxx recorders).
       {"dvr",
-       {{"Hikvision", "DS-7208HGHI-F1"},
+       {{"Hikvision", "DS-7208HGHI-F1", {}, {{.http_server = "DVRDVS-Webs", .http_realm = "DS-7208HGHI-F1"}}},
         {"XiongMai", "AHB7008T-MH",
          {.http_server = "uc-httpd 1.0.0", .http_title = "NETSurveillance WEB", .http_auth = "form",
           .telnet_hostname = "LocalHost"}}},
        {"http", "rtsp", "telnet", "ftp"}},
-      {"router", {{"NETGEAR", "R7000"}, {"TP-Link", "Archer C7"}, {"Buffalo", "WSR-1166DHP"}},
+      // NETGEAR's second look: firmware before the genie login page challenges with Basic
+      // realm="NETGEAR R7000" (Shodan banners; nmap http-default-accounts Netgear entry).
+      {"router",
+       {{"NETGEAR", "R7000", {}, {{.http_auth = "basic", .http_realm = "NETGEAR R7000"}}},
+        {"TP-Link", "Archer C7"},
+        {"Buffalo", "WSR-1166DHP"}},
        {"http", "telnet", "ssh", "upnp", "ssdp", "snmp"}},
       {"smart_speaker", {{"Sonos", "One SL"}}, {"http", "upnp", "ssdp"}},
       {"tv_stb", {{"Sony", "KJ-43X8000H"}, {"Sharp", "4T-C50BN1"}}, {"http", "upnp", "ssdp"}},
-      {"mfp", {{"Brother", "MFC-L2750DW"}, {"Canon", "iR-ADV C3520"}}, {"http", "ftp", "snmp"}},
+      // Brother's second look: the embedded web server "debut/1.20" with the page title
+      // "Brother MFC-L2750DW series" and a password form (Brother web-based management).
+      {"mfp",
+       {{"Brother", "MFC-L2750DW", {},
+         {{.http_server = "debut/1.20", .http_title = "Brother MFC-L2750DW series", .http_auth = "form"}}},
+        {"Canon", "iR-ADV C3520"}},
+       {"http", "ftp", "snmp"}},
       {"smart_meter", {{"Panasonic", "EM-SM01"}}, {"echonet", "coap"}},
       {"other", {{"Espressif", "ESP32-MQTT-Node"}}, {"mqtt", "coap"}},
   };
@@ -181,7 +206,9 @@ Expected<std::string> generate_scenario(const GenOptions& opt) {
     } while ((addr & 0xff) == 0 || (addr & 0xff) == 255);
     if ((addr >> 24) != (opt.base >> 24)) return make_error("the address range ran out; choose a lower --base");
     const Profile& p = profiles()[pick(profiles().size())];
-    auto make = p.makes[pick(p.makes.size())];
+    const Make& make = p.makes[pick(p.makes.size())];
+    const size_t look = make.variants.empty() ? 0 : pick(make.variants.size() + 1);
+    const Persona& pa = look == 0 ? make.persona : make.variants[look - 1];
     out << YAML::BeginMap;
     out << YAML::Key << "address" << YAML::Value << ipv4_str(addr);
     out << YAML::Key << "category" << YAML::Value << p.category;
@@ -200,7 +227,6 @@ Expected<std::string> generate_scenario(const GenOptions& opt) {
       if (k == "telnet" && !weak) continue;
       if (k == "ssh" && chance(50)) continue;
       out << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << kind;
-      const Persona& pa = make.persona;
       if (k == "telnet") {
         out << YAML::Key << "auth" << YAML::Value << "login";
         if (pa.telnet_hostname) out << YAML::Key << "hostname" << YAML::Value << pa.telnet_hostname;
@@ -213,6 +239,7 @@ Expected<std::string> generate_scenario(const GenOptions& opt) {
         out << YAML::Key << "auth" << YAML::Value << auth;
         if (pa.http_server) out << YAML::Key << "server" << YAML::Value << pa.http_server;
         if (pa.http_title) out << YAML::Key << "title" << YAML::Value << pa.http_title;
+        if (pa.http_realm) out << YAML::Key << "realm" << YAML::Value << pa.http_realm;
         creds("admin", "admin");
         if (chance(20)) {
           out << YAML::Key << "port" << YAML::Value << 443;
