@@ -168,6 +168,15 @@ if [ "$V6" -eq 1 ]; then
   expect "$WORK/discover6.jsonl" 2001:2:0:5::14 vendor Brother
   expect "$WORK/discover6.jsonl" 2001:2:0:5::13 alive_by "<absent>"
   # (alive_by ndp, not icmp: the echo was dropped, only the neighbour table knew ::14)
+  # Without CAP_NET_RAW: the kernel's ICMPv6 ping socket (ping_group_range of this namespace).
+  if command -v setpriv >/dev/null; then
+    nsx scan ip neigh flush dev eth0 2>/dev/null
+    nsx scan sysctl -qw net.ipv4.ping_group_range="0 0"
+    nsx scan setpriv --inh-caps=-all --bounding-set=-net_raw -- "$mamori" scan 2001:2:0:5::10/124 -p 80 --discover \
+      --stages ports,identify --no-db --timeout 500ms --format table >"$WORK/ping6.txt" 2>&1 || bad "unprivileged scan --discover (IPv6) failed: $(tail -n 3 "$WORK/ping6.txt")"
+    if grep -q "ICMPv6 echo (ping socket): 16 sent, 1 answered" "$WORK/ping6.txt"; then ok "unprivileged: ICMPv6 ping socket, 16 sent, ::10 answered"; else bad "unprivileged: no ICMPv6 ping-socket sweep: $(head -n 3 "$WORK/ping6.txt")"; fi
+    if grep -q "^2001:2:0:5::14 " "$WORK/ping6.txt"; then ok "unprivileged: ::14 found by the neighbour table"; else bad "unprivileged: ::14 not a device"; fi
+  fi
 else
   echo "SKIP - IPv6 discovery: no IPv6 addresses in the namespaces here"
 fi
