@@ -1,6 +1,6 @@
 // fuzz_store_jsonl: a JSON Lines results file from anywhere (`mamori import`, `mamori report
 // --input`, `mamori notify --input`): parsed, rendered in every report format and language, and
-// ingested into an in-memory store that is then queried; and the bytes made valid text for
+// ingested into an in-memory store that is then queried (the fleet view too); and the bytes made valid text for
 // PostgreSQL. Must never crash, leak or throw.
 #include <cstddef>
 #include <cstdint>
@@ -30,5 +30,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)(*st)->findings({});
   if (scans.size() >= 2) (void)(*st)->diff(scans[0].scan_id, scans[1].scan_id);
   for (const auto& s : scans) (void)render_report((*st)->records(s.scan_id), "html", {});
+  // The fleet view: identity rules over whatever keys the records carry, then its queries and
+  // findings (every hit must name another device, each at most once).
+  mamori::CheckCatalog none;
+  for (const auto& s : scans) {
+    auto hits = (*st)->shared_keys_across_scans(s.scan_id);
+    for (const auto& h : hits) {
+      if (h.others.empty()) __builtin_trap();
+      for (const auto& o : h.others) {
+        if (o.device_id == h.device_id || o.scan_id == s.scan_id) __builtin_trap();
+      }
+    }
+    (void)fleet_finding_records(s.scan_id, hits, none);
+  }
+  for (const auto& k : (*st)->keys(true)) {
+    if (k.devices.size() < 2) __builtin_trap();
+  }
   return 0;
 }

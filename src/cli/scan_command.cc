@@ -45,6 +45,8 @@
 #include "policy/profile.h"
 #include "report/records.h"
 #include "report/writers.h"
+#include "store/store.h"
+#include "tls/posture_findings.h"
 
 namespace mamori {
 namespace {
@@ -166,6 +168,25 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   // Hosts found alive by discovery (read-only once the sweep starts).
   void set_discovered(const Discovered* d) { discovered_ = d; }
   void set_audit(AuditStage* stage) { audit_ = stage; }
+  // With the SSH posture on, an ssh service record waits for the posture and carries its `ssh`
+  // object (host keys, algorithms). Set before the identify stage starts.
+  void hold_ssh_services(bool hold) { hold_ssh_ = hold; }
+  // Writes the ssh service records still waiting (of `ip`, or all: an interrupted audit).
+  void flush_held_services(const Ip* ip = nullptr) {
+    std::vector<nlohmann::json> recs;
+    {
+      std::lock_guard lock(held_mu_);
+      for (auto it = held_ssh_.begin(); it != held_ssh_.end();) {
+        if (ip != nullptr && it->first.first != *ip) {
+          ++it;
+          continue;
+        }
+        recs.push_back(std::move(it->second));
+        it = held_ssh_.erase(it);
+      }
+    }
+    for (const auto& r : recs) records_->write(r);
+  }
   void set_judge(JudgeStage* stage) { judge_ = stage; }
 
   // ScanObserver (sweep threads).
@@ -185,6 +206,12 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
   }
   // IdentifySink (identify thread).
   void on_service(const ServiceObservation& s) override {
+    if (hold_ssh_ && is_ssh_service(s)) {
+      // Written by on_ssh with the posture's `ssh` object (or by on_device_audited/flush).
+      std::lock_guard lock(held_mu_);
+      held_ssh_[{s.ip, s.port}] = service_record(scan_id_, s);
+      return;
+    }
     records_->write(service_record(scan_id_, s));
   }
   void on_device(const DeviceObservation& dev, const std::vector<ServiceObservation>& services) override {
@@ -205,11 +232,24 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
     records_->write(credential_record(scan_id_, a, reveal_));
   }
   void on_tls(const tls::TlsReport& r) override { records_->write(tls_record(scan_id_, r)); }
+  void on_ssh(const tls::SshReport& r) override {
+    nlohmann::json rec;
+    {
+      std::lock_guard lock(held_mu_);
+      auto it = held_ssh_.find({r.ip, r.port});
+      if (it == held_ssh_.end()) return;
+      rec = std::move(it->second);
+      held_ssh_.erase(it);
+    }
+    rec["ssh"] = tls::ssh_json(r);
+    records_->write(rec);
+  }
   void on_finding(const Finding& f) override {
     records_->write(finding_record(scan_id_, f));
   }
   void on_device_audited(const DeviceObservation& d, const std::vector<creds::ServiceAudit>& audits,
                          const std::vector<Finding>& findings) override {
+    flush_held_services(&d.ip);
     if (table_ != nullptr) table_->write_audit(d, audits, findings, reveal_);
     if (judge_ != nullptr) judge_->device_done(d.ip.str());
   }
@@ -244,6 +284,9 @@ class ScanOutput : public ScanObserver, public IdentifySink, public AuditSink {
     return "";
   }
   const Discovered* discovered_ = nullptr;
+  bool hold_ssh_ = false;
+  std::mutex held_mu_;
+  std::map<std::pair<Ip, uint16_t>, nlohmann::json> held_ssh_;
   ident::Oui oui_;
   std::mutex mac_mu_;
   std::map<Ip, std::string> macs_;
@@ -780,6 +823,7 @@ int run_scan(ScanArgs& a) {
       audit = std::make_unique<AuditStage>(audit_setup->options, audit_setup->credentials,
                                            audit_setup->checks, &creds::checker_for, out);
       out.set_audit(audit.get());
+      out.hold_ssh_services(audit_setup->options.posture);
       audit_ptr.store(audit.get());
       if (signals.interrupted()) audit->stop();
     }
@@ -847,10 +891,26 @@ int run_scan(ScanArgs& a) {
     }
     complete = complete && !signals.interrupted();
   }
+  out.flush_held_services();  // ssh services of devices whose audit was interrupted
   // Devices that never completed (an interrupt): their findings still go out, without verdicts.
   if (judge) {
     judge->finish();
     judge->flush_incomplete();
+  }
+  // The fleet view across scans (issue 6): with every record of this scan stored, a TLS public
+  // key or SSH host key that another device carried in an earlier scan is a shared-private-key
+  // finding naming it (the scan's own fleet view named the devices of this scan).
+  if (audit_setup && audit_setup->options.posture) {
+    if (auto* sw = dynamic_cast<store::StoreWriter*>(store->get())) {
+      auto fleet = store::fleet_finding_records(scan_id, sw->store().shared_keys_across_scans(scan_id),
+                                                audit_setup->checks);
+      for (const auto& f : fleet) records.write(f);
+      findings += fleet.size();
+      if (table && !fleet.empty()) {
+        std::fprintf(stderr, "mamori scan: %zu shared-private-key finding(s) with devices of earlier scans "
+                             "(mamori findings --check shared-private-key; mamori keys --shared)\n", fleet.size());
+      }
+    }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!records.empty()) {

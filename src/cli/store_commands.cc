@@ -1,5 +1,5 @@
 // The store's subcommands: `mamori scans`, `devices`, `findings`, `diff`, `report`, `notify`,
-// `import`. Each opens the database given by --db (default: store::default_db_path()).
+// `import`, `keys`. Each opens the database given by --db (default: store::default_db_path()).
 //
 // Registration: add_store_commands() returns one Command whose `app` is the top-level app and
 // whose `run` dispatches to whichever store subcommand was parsed. main() tries its commands in
@@ -33,6 +33,7 @@ struct StoreArgs {
   std::vector<std::string> scans;  // diff: A B
   std::string format = "html", lang = "en", input, output, owners, out_dir = ".";
   std::string file;                // import
+  bool shared = false;             // keys --shared
 };
 
 int fail(const std::string& cmd, const std::string& msg, int code = kExitFailure) {
@@ -386,7 +387,70 @@ int run_import(const StoreArgs& a) {
   }
   std::fprintf(stderr, "mamori import: %zu records of %zu scans into %s; %zu skipped\n", stored, seen.size(),
                store::display_name(db_path(a)).c_str(), bad);
+  // The fleet view across scans: keys of the imported scans that other devices of the store
+  // carried in other scans become shared-private-key findings of the imported scan (unless its
+  // file already names them across scans).
+  std::set<std::pair<std::string, std::string>> named;  // (ip, key) already found across scans
+  for (const auto& r : p.records) {
+    if (r.value("type", "") != "finding" || r.value("check_id", "") != "shared-private-key") continue;
+    const auto ev = r.find("evidence");
+    if (ev == r.end() || !ev->is_object() || !ev->value("across_scans", false)) continue;
+    named.emplace(r.value("ip", ""), ev->value("key_sha256", ""));
+  }
+  if (!seen.empty()) {
+    auto checks = CheckCatalog::load(data_dir() + "/checks");
+    if (!checks) return fail("import", "fleet view: " + checks.error().message);
+    size_t fleet = 0;
+    for (const auto& scan : seen) {
+      auto hits = (*st)->shared_keys_across_scans(scan);
+      std::erase_if(hits, [&](const store::SharedKeyHit& h) { return named.count({h.ip, h.value}) > 0; });
+      for (const auto& f : store::fleet_finding_records(scan, hits, *checks)) {
+        auto ok = (*st)->ingest(f);
+        if (!ok) return fail("import", "fleet view: " + ok.error().message);
+        ++fleet;
+      }
+    }
+    if (fleet > 0) {
+      std::fprintf(stderr, "mamori import: %zu shared-private-key finding(s) with devices of other scans added "
+                           "(mamori keys --shared)\n", fleet);
+    }
+  }
   return bad == 0 ? kExitOk : kExitFailure;
+}
+
+// `mamori keys`: the TLS public keys and SSH host keys in the store and the devices that
+// presented them (the fleet view over every scan).
+int run_keys(const StoreArgs& a) {
+  auto st = open_store(a, true);
+  if (!st) return fail("keys", st.error().message);
+  auto rows = (*st)->keys(a.shared);
+  auto kind_name = [](const std::string& k) { return k == "ssh" ? std::string("ssh-host-key") : std::string("tls-spki"); };
+  if (a.json) {
+    for (const auto& r : rows) {
+      json devs = json::array();
+      for (const auto& d : r.devices) {
+        json j = {{"device_id", d.device_id}, {"ip", d.ip}, {"port", d.port}, {"scan_id", d.scan_id},
+                  {"seen", d.seen}, {"identity", d.identity}};
+        if (!d.vendor.empty()) j["vendor"] = d.vendor;
+        if (!d.model.empty()) j["model"] = d.model;
+        devs.push_back(std::move(j));
+      }
+      fmt::print("{}\n", json({{"key_kind", kind_name(r.kind)}, {"key_sha256", r.value}, {"devices", devs}})
+                             .dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    return kExitOk;
+  }
+  fmt::print("{:<13} {:<64} {:>7}\n", "KIND", "SHA256", "DEVICES");
+  for (const auto& r : rows) {
+    fmt::print("{:<13} {:<64} {:>7}\n", kind_name(r.kind), r.value, r.devices.size());
+    for (const auto& d : r.devices) {
+      std::string name = d.vendor + (d.model.empty() ? "" : " " + d.model);
+      fmt::print("  device {:<6} {:<22} {:<20} {:<28} {} {}\n", d.device_id, d.ip + ":" + std::to_string(d.port),
+                 or_dash(d.seen), d.scan_id, or_dash(join(d.identity, " ")), name);
+    }
+  }
+  if (a.shared && rows.empty()) fmt::print("(no key on two or more devices)\n");
+  return kExitOk;
 }
 
 void add_db(CLI::App* cmd, StoreArgs* a) {
@@ -487,6 +551,12 @@ Command add_store_commands(CLI::App& app) {
         c->add_option("--out-dir", a->out_dir, "Directory for the CSV files")->capture_default_str();
       },
       run_notify);
+  add("keys", "List the TLS public keys and SSH host keys in the store with the devices that presented them",
+      [](CLI::App* c, StoreArgs* a) {
+        c->add_flag("--shared", a->shared, "Only keys on two or more devices (shared private keys)");
+        c->add_flag("--json", a->json, "JSON Lines");
+      },
+      run_keys);
   add("import", "Load a JSON Lines results file into the store",
       [](CLI::App* c, StoreArgs* a) { c->add_option("FILE", a->file, "JSON Lines results (spec/results.md)")->required(); },
       run_import);

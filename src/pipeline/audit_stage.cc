@@ -109,6 +109,7 @@ struct AuditStage::Impl {
     for (const auto& s : job.services) {
       if (is_ssh_service(s)) {
         auto r = co_await tls::analyze_ssh(ioc.get_executor(), s.ip, s.port, opt.posture_limits);
+        sink.on_ssh(r);
         keep(tls::ssh_findings(r, checks));
         for (const auto& k : r.host_keys) {
           keep(keys.observe(s.ip, s.port, "ssh", "ssh-host-key", k.sha256, checks));

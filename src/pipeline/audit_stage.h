@@ -39,6 +39,9 @@ class AuditSink {
   virtual void on_finding(const Finding& finding) = 0;
   // One per TLS endpoint where some protocol version was accepted (before its findings).
   virtual void on_tls(const tls::TlsReport& report) {}
+  // One per SSH service (is_ssh_service) the posture looked at, whatever it saw (before its
+  // findings).
+  virtual void on_ssh(const tls::SshReport& report) {}
   // After the device's last credential and finding. `findings` holds all of the device's
   // findings known by then: credentials, TLS/SSH posture and shared keys. A key shared with a
   // device audited later reaches the earlier device only through on_finding (its

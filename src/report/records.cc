@@ -169,6 +169,7 @@ nlohmann::json tls_record(const std::string& scan_id, const tls::TlsReport& r) {
                       {"port", r.port},  {"versions", accepted}, {"cert", cert},
                       {"probes", probes}, {"weak_suites", weak}, {"behaviour", r.behaviour}};
   if (!r.service.empty()) j["service"] = r.service;
+  if (!r.starttls.empty()) j["starttls"] = r.starttls;  // "ftp": reached through AUTH TLS; absent: implicit TLS
   if (!r.sni.empty()) j["sni"] = r.sni;
   if (!r.weak_not_tested.empty()) j["weak_not_tested"] = r.weak_not_tested;
   return j;

@@ -8,9 +8,11 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/json_fields.h"
 #include "core/target_spec.h"
+#include "report/records.h"
 #include "store/backend.h"
 
 namespace mamori::store {
@@ -56,6 +58,16 @@ CREATE TABLE credentials(id INTEGER PRIMARY KEY, scan_id TEXT NOT NULL, ip TEXT,
                          service TEXT, outcome TEXT, username TEXT, password TEXT, list TEXT);
 CREATE TABLE tls(scan_id TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL, spki_sha256 TEXT,
                  cert_sha256 TEXT, versions TEXT, PRIMARY KEY(scan_id, ip, port));
+)sql";
+
+// Migration 2 -> 3: every stable identifier a host presented in a scan (the port it came from,
+// 0 when the record has none). The fleet view (shared_keys_across_scans, keys) reads it, and the
+// identity rules ask it what a host showed in this scan. Its code step fills it from the stored
+// records; device identity is not rebuilt.
+const char* const kMigration2to3 = R"sql(
+CREATE TABLE key_sightings(scan_id TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL, kind TEXT NOT NULL,
+                           value TEXT NOT NULL, PRIMARY KEY(scan_id, ip, port, kind, value));
+CREATE INDEX key_sightings_key ON key_sightings(kind, value);
 )sql";
 
 // Tables a record fills, by the schema version that introduced them (the migration's replay
@@ -127,7 +139,24 @@ std::vector<std::pair<std::string, std::string>> identity_keys(const json& r) {
   if (auto it = r.find("cert"); it != r.end() && it->is_object()) {
     if (std::string v = field_str(*it, "spki_sha256"); !v.empty()) out.emplace_back("spki", lower(v));
   }
-  return out;
+  // The SSH posture on an ssh service record: every host key type's SHA-256.
+  if (auto it = r.find("ssh"); it != r.end() && it->is_object()) {
+    if (auto k = it->find("host_keys"); k != it->end() && k->is_array()) {
+      for (const auto& key : *k) {
+        if (std::string v = field_str(key, "sha256"); !v.empty()) out.emplace_back("ssh", lower(v));
+      }
+    }
+  }
+  // Each once; a unit's own identifiers (UDN, serial, MAC) before the keys units may share.
+  std::vector<std::pair<std::string, std::string>> once;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& kv : out) {
+      const bool weak = kv.first == "ssh" || kv.first == "spki";
+      if (weak != (pass == 1) || std::find(once.begin(), once.end(), kv) != once.end()) continue;
+      once.push_back(kv);
+    }
+  }
+  return once;
 }
 
 // Keys one device has exactly one of: a second, different value at the same address means a
@@ -139,11 +168,12 @@ bool single_valued(const std::string& kind) { return kind == "udn" || kind == "m
 
 }  // namespace
 
-int current_schema_version() { return 2; }
+int current_schema_version() { return 3; }
 
 std::vector<std::string> schema_sql_up_to(int version) {
   std::vector<std::string> out{kSchemaV1};
   if (version >= 2) out.emplace_back(std::string(kMigration1to2) + "UPDATE schema_version SET version = 2;");
+  if (version >= 3) out.emplace_back(std::string(kMigration2to3) + "UPDATE schema_version SET version = 3;");
   return out;
 }
 
@@ -231,7 +261,9 @@ Expected<int> Store::migrate() {
     if (from == 0) {
       r = exec_locked(db_->ddl(kSchemaV1));
     } else if (from == 1) {
+      // 1 -> 3 in one step: the replay below also fills key_sightings (version 3's table).
       r = exec_locked(db_->ddl(kMigration1to2));
+      if (r) r = exec_locked(db_->ddl(kMigration2to3));
       if (r) {
         // Code step: derive the new tables from the records already stored.
         std::vector<std::string> rows;
@@ -247,7 +279,7 @@ Expected<int> Store::migrate() {
           if (ip.empty() || scan.empty()) continue;
           if (type == "port" && field_str(rec, "state") != "open") continue;
           sighting_locked(scan, ip, "");
-          for (const auto& [k, v] : identity_keys(rec)) add_key_locked(scan, ip, k, v);
+          for (const auto& [k, v] : identity_keys(rec)) add_key_locked(scan, ip, field_port(rec).value_or(0), k, v);
           if (type == "device") {
             Stmt u(*db_, "UPDATE hosts SET category=?, vendor=?, model=? WHERE scan_id=? AND ip=?");
             u.bind(1, field_str(rec, "category")).bind(2, field_str(rec, "vendor")).bind(3, field_str(rec, "model"))
@@ -258,7 +290,34 @@ Expected<int> Store::migrate() {
                 .bind(5, ip).run();
           }
         }
-        r = exec_locked("UPDATE schema_version SET version = 2");
+        r = exec_locked("UPDATE schema_version SET version = 3");
+      }
+    } else if (from == 2) {
+      r = exec_locked(db_->ddl(kMigration2to3));
+      if (r) {
+        // Code step: the identifiers of the records already stored (identity stays as it was).
+        std::vector<std::string> rows;
+        {
+          Stmt all(*db_, "SELECT data FROM records WHERE ip IS NOT NULL AND ip<>'' ORDER BY id");
+          while (all.row()) rows.push_back(all.text(0));
+        }
+        for (const auto& text : rows) {
+          json rec = json::parse(text, nullptr, false);
+          if (rec.is_discarded() || !rec.is_object()) continue;
+          const std::string scan = field_str(rec, "scan_id"), ip = field_str(rec, "ip");
+          if (scan.empty() || ip.empty()) continue;
+          for (const auto& [k, v] : identity_keys(rec)) {
+            Stmt ins(*db_, "INSERT INTO key_sightings(scan_id, ip, port, kind, value) VALUES(?, ?, ?, ?, ?) "
+                          "ON CONFLICT DO NOTHING");
+            ins.bind(1, scan).bind(2, ip).bind(3, field_port(rec).value_or(0)).bind(4, k).bind(5, v);
+            if (!ins.run()) {
+              r = make_error("key_sightings: " + db_->error());
+              break;
+            }
+          }
+          if (!r) break;
+        }
+        if (r) r = exec_locked("UPDATE schema_version SET version = 3");
       }
     }
     if (!r) {
@@ -319,9 +378,40 @@ int64_t Store::sighting_locked(const std::string& scan_id, const std::string& ip
   return device;
 }
 
-void Store::add_key_locked(const std::string& scan_id, const std::string& ip, const std::string& kind,
+bool Store::strong_match_locked(const std::string& scan_id, const std::string& ip, int64_t device) {
+  Stmt s(*db_, "SELECT count(*) FROM key_sightings k JOIN device_keys x ON x.kind=k.kind AND x.value=k.value "
+              "WHERE k.scan_id=? AND k.ip=? AND k.kind IN ('udn','mac','serial') AND x.device_id=?");
+  s.bind(1, scan_id).bind(2, ip).bind(3, device);
+  return s.row() && s.i64(0) > 0;
+}
+
+bool Store::strong_conflict_locked(const std::string& scan_id, const std::string& ip, int64_t device) {
+  Stmt s(*db_, "SELECT count(*) FROM key_sightings k WHERE k.scan_id=? AND k.ip=? AND k.kind IN ('udn','mac','serial') "
+              "AND EXISTS (SELECT 1 FROM device_keys x WHERE x.device_id=? AND x.kind=k.kind) "
+              "AND NOT EXISTS (SELECT 1 FROM device_keys y WHERE y.device_id=? AND y.kind=k.kind AND y.value=k.value)");
+  s.bind(1, scan_id).bind(2, ip).bind(3, device).bind(4, device);
+  return s.row() && s.i64(0) > 0;
+}
+
+// Identity rules, in order:
+// 1. A known key whose device is already seen at another address of this scan is shared between
+//    devices (a shared private key, or two units with one serial): it identifies neither.
+// 2. A TLS public key or SSH host key (which one firmware image may put on every unit) never
+//    joins a host to a device whose UDN/MAC/serial differs from the one the host shows, nor takes
+//    a host away from the device its own UDN/MAC/serial matched: those are two units sharing a
+//    key, not one unit that moved.
+// 3. A UDN/MAC/serial (one per unit) new to the store, on a host that was joined to a device of
+//    earlier scans by its address or by a shareable key only, while that device has another value
+//    of the same kind: a different unit, given a device of its own.
+// 4. Otherwise a known key moves the host to the key's device ("the device moved"), and a new
+//    key is added to the host's device.
+void Store::add_key_locked(const std::string& scan_id, const std::string& ip, int64_t port, const std::string& kind,
                            const std::string& value) {
   const int64_t d = sighting_locked(scan_id, ip, "");
+  {
+    Stmt k(*db_, "INSERT INTO key_sightings(scan_id, ip, port, kind, value) VALUES(?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    k.bind(1, scan_id).bind(2, ip).bind(3, port).bind(4, kind).bind(5, value).run();
+  }
   int64_t e = 0;
   {
     Stmt s(*db_, "SELECT device_id FROM device_keys WHERE kind=? AND value=?");
@@ -351,28 +441,21 @@ void Store::add_key_locked(const std::string& scan_id, const std::string& ip, co
     }
   };
   if (e != 0) {
-    // A known key. If its device is already seen at another address of this scan, the key is
-    // shared between devices (a shared private key): not evidence of identity.
+    // Rule 1.
     Stmt s(*db_, "SELECT count(*) FROM hosts WHERE scan_id=? AND device_id=? AND ip<>?");
     s.bind(1, scan_id).bind(2, e).bind(3, ip);
     if (s.row() && s.i64(0) > 0) return;
+    // Rule 2.
+    if (!single_valued(kind) && (strong_conflict_locked(scan_id, ip, e) || strong_match_locked(scan_id, ip, d))) return;
     repoint(d, e);
     return;
   }
-  // A host matched to a device by its address only, whose UDN/MAC/serial differs from the one that
-  // device had: a different device now sits at the address. (A host matched by a stable key stays
-  // with its device: a positive match outweighs a second serial or MAC.)
-  std::string matched_by;
-  {
-    Stmt m(*db_, "SELECT matched_by FROM hosts WHERE scan_id=? AND ip=?");
-    m.bind(1, scan_id).bind(2, ip);
-    if (m.row()) matched_by = m.text(0);
-  }
-  if (single_valued(kind) && matched_by == "ip" && !only_this_scan(d)) {
+  // Rule 3. (A host matched by its own UDN/MAC/serial stays with its device: a positive match
+  // outweighs a second serial or MAC.)
+  if (single_valued(kind) && !only_this_scan(d) && !strong_match_locked(scan_id, ip, d)) {
     Stmt s(*db_, "SELECT count(*) FROM device_keys WHERE device_id=? AND kind=?");
     s.bind(1, d).bind(2, kind);
     if (s.row() && s.i64(0) > 0) {
-      // The device last seen at this address had another UDN/MAC/serial: a different device.
       Stmt ins(*db_, "INSERT INTO devices(first_seen, last_seen, last_ip) "
                     "SELECT started, started, ? FROM scans WHERE scan_id=? RETURNING device_id");
       ins.bind(1, ip).bind(2, scan_id);
@@ -382,6 +465,21 @@ void Store::add_key_locked(const std::string& scan_id, const std::string& ip, co
       u.bind(1, f).bind(2, scan_id).bind(3, ip).run();
       Stmt k(*db_, "INSERT INTO device_keys(kind, value, device_id) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
       k.bind(1, kind).bind(2, value).bind(3, f).run();
+      // `d` is where and when it was before this host was joined to it.
+      std::string last_ip, last_seen;
+      {
+        Stmt l(*db_, "SELECT h.ip, coalesce(s.started,'') FROM hosts h LEFT JOIN scans s ON s.scan_id=h.scan_id "
+                    "WHERE h.device_id=? ORDER BY coalesce(s.started,'') DESC, h.rowid DESC LIMIT 1");
+        l.bind(1, d);
+        if (l.row()) {
+          last_ip = l.text(0);
+          last_seen = l.text(1);
+        }
+      }
+      if (!last_ip.empty()) {
+        Stmt r(*db_, "UPDATE devices SET last_ip=?, last_seen=? WHERE device_id=?");
+        r.bind(1, last_ip).bind(2, last_seen).bind(3, d).run();
+      }
       return;
     }
   }
@@ -458,7 +556,7 @@ Expected<bool> Store::ingest_locked(const nlohmann::json& r) {
     return true;
   }
   sighting_locked(scan, ip, "");
-  for (const auto& [k, v] : identity_keys(r)) add_key_locked(scan, ip, k, v);
+  for (const auto& [k, v] : identity_keys(r)) add_key_locked(scan, ip, port.value_or(0), k, v);
 
   if (type == "port") {
     Stmt s(*db_, "INSERT INTO ports(scan_id, ip, port, proto, state) VALUES(?, ?, ?, ?, ?) "
@@ -745,6 +843,148 @@ Expected<DiffResult> Store::diff(const std::string& scan_a, const std::string& s
     if (in_a.count(f.device_id) && !fa2.count(k)) out.new_findings.push_back(f);
   for (const auto& [k, f] : fa2)
     if (in_b.count(f.device_id) && !fb2.count(k)) out.fixed_findings.push_back(f);
+  return out;
+}
+
+void Store::describe_locked(KeySighting& k) {
+  for (const auto& key : keys_of_locked(k.device_id)) {
+    const std::string kind = key.substr(0, key.find(':'));
+    if (single_valued(kind)) k.identity.push_back(key);
+  }
+  Stmt s(*db_, "SELECT coalesce(vendor,''), coalesce(model,'') FROM devices WHERE device_id=?");
+  s.bind(1, k.device_id);
+  if (s.row()) {
+    k.vendor = s.text(0);
+    k.model = s.text(1);
+  }
+}
+
+namespace {
+// Sightings of one key as (device, address, port, scan, scan start), oldest scan first.
+const char* const kKeySightingsSql =
+    "SELECT h.device_id, k.ip, k.port, k.scan_id, coalesce(s.started,'') FROM key_sightings k "
+    "JOIN hosts h ON h.scan_id=k.scan_id AND h.ip=k.ip JOIN scans s ON s.scan_id=k.scan_id "
+    "WHERE k.kind=? AND k.value=? ORDER BY coalesce(s.started,''), s.rowid, k.ip, k.port";
+}  // namespace
+
+std::vector<SharedKeyHit> Store::shared_keys_across_scans(const std::string& scan_id) {
+  std::lock_guard lock(mu_);
+  std::vector<SharedKeyHit> hits;
+  {
+    Stmt s(*db_, "SELECT k.ip, min(k.port), k.kind, k.value, h.device_id FROM key_sightings k "
+                "JOIN hosts h ON h.scan_id=k.scan_id AND h.ip=k.ip WHERE k.scan_id=? AND k.kind IN ('spki','ssh') "
+                "GROUP BY k.ip, k.kind, k.value, h.device_id");
+    s.bind(1, scan_id);
+    while (s.row()) {
+      SharedKeyHit h;
+      h.ip = s.text(0);
+      h.port = static_cast<int>(s.i64(1));
+      h.kind = s.text(2);
+      h.value = s.text(3);
+      h.device_id = s.i64(4);
+      hits.push_back(std::move(h));
+    }
+  }
+  std::vector<SharedKeyHit> out;
+  for (auto& h : hits) {
+    std::set<int64_t> here;  // devices with the key in this scan: the scan's own fleet view
+    std::map<int64_t, KeySighting> latest;
+    std::vector<int64_t> order;
+    Stmt s(*db_, kKeySightingsSql);
+    s.bind(1, h.kind).bind(2, h.value);
+    std::vector<KeySighting> rows;
+    while (s.row()) {
+      KeySighting k;
+      k.device_id = s.i64(0);
+      k.ip = s.text(1);
+      k.port = static_cast<int>(s.i64(2));
+      k.scan_id = s.text(3);
+      k.seen = s.text(4);
+      if (k.scan_id == scan_id) here.insert(k.device_id);
+      else rows.push_back(std::move(k));
+    }
+    for (auto& k : rows) {
+      if (k.device_id == h.device_id || here.count(k.device_id)) continue;
+      if (!latest.count(k.device_id)) order.push_back(k.device_id);
+      latest[k.device_id] = std::move(k);
+    }
+    if (order.empty()) continue;
+    for (int64_t dev : order) {
+      auto& k = latest[dev];
+      describe_locked(k);
+      h.others.push_back(std::move(k));
+    }
+    Stmt sv(*db_, "SELECT coalesce(service,'') FROM services WHERE scan_id=? AND ip=? AND port=? ORDER BY proto DESC");
+    sv.bind(1, scan_id).bind(2, h.ip).bind(3, int64_t{h.port});
+    if (sv.row()) h.service = sv.text(0);
+    out.push_back(std::move(h));
+  }
+  std::sort(out.begin(), out.end(), [](const SharedKeyHit& a, const SharedKeyHit& b) {
+    return std::tie(a.ip, a.port, a.kind, a.value) < std::tie(b.ip, b.port, b.kind, b.value);
+  });
+  return out;
+}
+
+std::vector<KeyRow> Store::keys(bool shared_only) {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, std::string>> all;
+  {
+    Stmt s(*db_, "SELECT DISTINCT kind, value FROM key_sightings WHERE kind IN ('spki','ssh')");
+    while (s.row()) all.emplace_back(s.text(0), s.text(1));
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<KeyRow> out;
+  for (const auto& [kind, value] : all) {
+    KeyRow row{kind, value, {}};
+    std::map<int64_t, size_t> at;  // device -> index in row.devices
+    Stmt s(*db_, kKeySightingsSql);
+    s.bind(1, kind).bind(2, value);
+    while (s.row()) {
+      KeySighting k;
+      k.device_id = s.i64(0);
+      k.ip = s.text(1);
+      k.port = static_cast<int>(s.i64(2));
+      k.scan_id = s.text(3);
+      k.seen = s.text(4);
+      auto it = at.find(k.device_id);
+      if (it == at.end()) {
+        at.emplace(k.device_id, row.devices.size());
+        row.devices.push_back(std::move(k));
+      } else {
+        row.devices[it->second] = std::move(k);  // its latest sighting
+      }
+    }
+    if (row.devices.empty() || (shared_only && row.devices.size() < 2)) continue;
+    for (auto& k : row.devices) describe_locked(k);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<nlohmann::json> fleet_finding_records(const std::string& scan_id, const std::vector<SharedKeyHit>& hits,
+                                                  const CheckCatalog& catalog) {
+  std::vector<json> out;
+  for (const auto& h : hits) {
+    auto ip = Ip::parse(h.ip);
+    if (!ip) continue;
+    json others = json::array();
+    for (const auto& k : h.others) {
+      json o = {{"ip", k.ip}, {"port", k.port}, {"device_id", k.device_id}, {"scan_id", k.scan_id}, {"seen", k.seen},
+                {"identity", k.identity}};
+      if (!k.vendor.empty()) o["vendor"] = k.vendor;
+      if (!k.model.empty()) o["model"] = k.model;
+      others.push_back(std::move(o));
+    }
+    std::optional<uint16_t> port;
+    if (h.port > 0 && h.port <= 65535) port = static_cast<uint16_t>(h.port);
+    Finding f = make_finding(catalog, "shared-private-key", *ip, port, h.service,
+                             {{"key_kind", h.kind == "ssh" ? "ssh-host-key" : "tls-spki"},
+                              {"key_sha256", h.value},
+                              {"across_scans", true},
+                              {"device_id", h.device_id},
+                              {"also_on", others}});
+    out.push_back(finding_record(scan_id, f));
+  }
   return out;
 }
 

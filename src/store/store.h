@@ -26,6 +26,7 @@
 #include "core/expected.h"
 #include "core/ip.h"
 #include "core/target_set.h"
+#include "checks/findings.h"
 #include "report/writers.h"
 
 
@@ -95,6 +96,27 @@ struct DiffResult {
   std::vector<DiffFinding> new_findings, fixed_findings;
 };
 
+// The fleet view across scans: a TLS public key or SSH host key on several devices.
+struct KeySighting {
+  int64_t device_id = 0;
+  std::string ip, scan_id, seen;  // the device's latest sighting with the key (`seen`: scan start)
+  int port = 0;
+  std::vector<std::string> identity;  // the device's "udn:", "serial:", "mac:" identifiers
+  std::string vendor, model;
+};
+struct SharedKeyHit {
+  std::string ip, service;  // the host of this scan, and the service name at `port`
+  int port = 0;
+  int64_t device_id = 0;
+  std::string kind;   // "spki" (TLS public key) or "ssh" (SSH host key)
+  std::string value;  // SHA-256, hex
+  std::vector<KeySighting> others;  // other devices with the key in other scans, oldest first
+};
+struct KeyRow {
+  std::string kind, value;
+  std::vector<KeySighting> devices;  // every device seen with the key, by first sighting
+};
+
 class Store {
  public:
   // Opens (creating the file and its parent directory when missing) and migrates to the current
@@ -139,19 +161,37 @@ class Store {
   // empty: the latest scan that saw it. Returns (scan id, address); an error names what is
   // missing.
   Expected<std::pair<std::string, std::string>> locate(const std::string& device, const std::string& scan_id);
+  // For each TLS public key / SSH host key a host of `scan_id` presented: the other devices that
+  // presented it in other scans of the store, except those that present it in `scan_id` too (the
+  // scan's own fleet view names them). Only keys with such devices; by address, port, key.
+  std::vector<SharedKeyHit> shared_keys_across_scans(const std::string& scan_id);
+  // Every TLS public key and SSH host key in the store with the devices that presented it;
+  // `shared_only`: only keys on two or more devices.
+  std::vector<KeyRow> keys(bool shared_only);
 
  private:
   explicit Store(std::unique_ptr<Backend> db);
   Expected<bool> exec_locked(const std::string& sql);
   Expected<bool> ingest_locked(const nlohmann::json& record);
   int64_t sighting_locked(const std::string& scan_id, const std::string& ip, const std::string& time);
-  void add_key_locked(const std::string& scan_id, const std::string& ip, const std::string& kind,
+  void add_key_locked(const std::string& scan_id, const std::string& ip, int64_t port, const std::string& kind,
                       const std::string& value);
+  // Whether the host `ip` of `scan_id` presented a UDN/MAC/serial that device `device` has
+  // (matched: a positive match), or one of a kind `device` has with another value (conflict).
+  bool strong_match_locked(const std::string& scan_id, const std::string& ip, int64_t device);
+  bool strong_conflict_locked(const std::string& scan_id, const std::string& ip, int64_t device);
   std::vector<std::string> keys_of_locked(int64_t device_id);
+  void describe_locked(KeySighting& k);
 
   std::mutex mu_;
   std::unique_ptr<Backend> db_;
 };
+
+// shared-private-key finding records (spec/results.md) of scan `scan_id` for the hits of
+// Store::shared_keys_across_scans: one per host and key, naming the other devices in
+// `evidence.also_on` (address, port, device id, identifiers, scan, when) with `across_scans`.
+std::vector<nlohmann::json> fleet_finding_records(const std::string& scan_id, const std::vector<SharedKeyHit>& hits,
+                                                  const CheckCatalog& catalog);
 
 // A RecordSink that commits every record to a Store as it arrives (thread-safe). A record the
 // store cannot take is reported once on stderr (the scan goes on; its JSON Lines output is

@@ -225,6 +225,205 @@ TEST_P(StoreOn, SharedKeyOnTwoHostsOfOneScanDoesNotMergeThem) {
   EXPECT_NE(st.device_of("A", "198.18.0.1"), st.device_of("A", "198.18.0.2"));
 }
 
+// A scan's records in the order `mamori scan` writes them with the judge holding each device:
+// port, then the tls record (posture), then the device record (with its MAC) at the end.
+std::vector<json> tls_host(const std::string& scan, const std::string& ip, const std::string& spki,
+                           const std::string& mac) {
+  json tls = {{"type", "tls"}, {"scan_id", scan}, {"ip", ip}, {"port", 443}, {"versions", {"TLSv1.2"}},
+              {"cert", {{"spki_sha256", spki}}}};
+  json dev = device(scan, ip, "network_camera", "Acme");
+  if (!mac.empty()) dev["mac"] = mac;
+  return {port(scan, ip, 443), service(scan, ip, 443, "https"), tls, dev};
+}
+std::vector<json> cat(std::vector<json> a, const std::vector<json>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST_P(StoreOn, ADeviceThatMovedKeepsItsIdAndSharesNoKey) {
+  TestDb db(GetParam());
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s);
+  Store& st = **s;
+  const std::string k(64, 'c');
+  ingest_all(st, cat({start("A", "2026-11-01T00:00:00Z")}, tls_host("A", "198.18.0.10", k, "02:00:00:00:00:0a")));
+  // Scan B: the same unit (same MAC, same key) at another address.
+  ingest_all(st, cat({start("B", "2026-11-02T00:00:00Z")}, tls_host("B", "198.18.0.20", k, "02:00:00:00:00:0A")));
+  EXPECT_EQ(st.device_of("B", "198.18.0.20"), st.device_of("A", "198.18.0.10"));
+  EXPECT_TRUE(st.shared_keys_across_scans("B").empty());
+  EXPECT_EQ(st.devices({})->size(), 1u);
+  EXPECT_TRUE(st.keys(true).empty());
+  auto all = st.keys(false);
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(all[0].devices.size(), 1u);
+  EXPECT_EQ(all[0].devices[0].ip, "198.18.0.20");  // its latest sighting
+}
+
+TEST_P(StoreOn, AKeyOnAUnitWithAnotherMacIsSharedNotMoved) {
+  TestDb db(GetParam());
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s);
+  Store& st = **s;
+  const std::string k(64, 'd');
+  ingest_all(st, cat({start("A", "2026-11-01T00:00:00Z")}, tls_host("A", "198.18.0.10", k, "02:00:00:00:00:0a")));
+  const int64_t first = st.device_of("A", "198.18.0.10");
+  // Scan B: only a second unit, its own MAC, the same key, at another address. Its tls record
+  // arrives before its MAC: the key first joins it to the earlier unit, the MAC then splits it.
+  ingest_all(st, cat({start("B", "2026-11-02T00:00:00Z")}, tls_host("B", "198.18.0.11", k, "02:00:00:00:00:0b")));
+  const int64_t second = st.device_of("B", "198.18.0.11");
+  EXPECT_NE(second, first);
+  auto devs = st.devices({});
+  ASSERT_TRUE(devs);
+  for (const auto& d : *devs) {
+    if (d.device_id == first) EXPECT_EQ(d.ip, "198.18.0.10") << "the first unit was never at .11";
+  }
+  auto hits = st.shared_keys_across_scans("B");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].ip, "198.18.0.11");
+  EXPECT_EQ(hits[0].port, 443);
+  EXPECT_EQ(hits[0].service, "https");
+  EXPECT_EQ(hits[0].kind, "spki");
+  EXPECT_EQ(hits[0].value, k);
+  ASSERT_EQ(hits[0].others.size(), 1u);
+  EXPECT_EQ(hits[0].others[0].ip, "198.18.0.10");
+  EXPECT_EQ(hits[0].others[0].scan_id, "A");
+  EXPECT_EQ(hits[0].others[0].seen, "2026-11-01T00:00:00Z");
+  EXPECT_EQ(hits[0].others[0].device_id, first);
+  EXPECT_EQ(hits[0].others[0].identity, std::vector<std::string>{"mac:02:00:00:00:00:0a"});
+  EXPECT_EQ(hits[0].others[0].vendor, "Acme");
+  // The same the other way round: the MAC before the key (a scan without the judge).
+  ingest_all(st, {start("C", "2026-11-03T00:00:00Z"), port("C", "198.18.0.12", 443),
+                  device("C", "198.18.0.12", "network_camera", "Acme")});
+  json dev = device("C", "198.18.0.12", "network_camera", "Acme");
+  dev["mac"] = "02:00:00:00:00:0c";
+  json tls = {{"type", "tls"}, {"scan_id", "C"}, {"ip", "198.18.0.12"}, {"port", 443}, {"versions", {"TLSv1.2"}},
+              {"cert", {{"spki_sha256", k}}}};
+  ingest_all(st, {dev, tls});
+  const int64_t third = st.device_of("C", "198.18.0.12");
+  EXPECT_NE(third, first);
+  EXPECT_NE(third, second);
+  hits = st.shared_keys_across_scans("C");
+  ASSERT_EQ(hits.size(), 1u);
+  ASSERT_EQ(hits[0].others.size(), 2u);
+  EXPECT_EQ(hits[0].others[0].scan_id, "A");
+  EXPECT_EQ(hits[0].others[1].scan_id, "B");
+  auto shared = st.keys(true);
+  ASSERT_EQ(shared.size(), 1u);
+  EXPECT_EQ(shared[0].devices.size(), 3u);
+  // The findings name the others.
+  CheckCatalog none;
+  auto recs = fleet_finding_records("C", hits, none);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["check_id"], "shared-private-key");
+  EXPECT_EQ(recs[0]["ip"], "198.18.0.12");
+  EXPECT_EQ(recs[0]["port"], 443);
+  EXPECT_EQ(recs[0]["evidence"]["key_kind"], "tls-spki");
+  EXPECT_EQ(recs[0]["evidence"]["also_on"].size(), 2u);
+  EXPECT_EQ(recs[0]["evidence"]["also_on"][1]["ip"], "198.18.0.11");
+}
+
+TEST_P(StoreOn, AKeyAtANewAddressWhileItsDeviceIsStillAtTheOldOneIsShared) {
+  TestDb db(GetParam());
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s);
+  Store& st = **s;
+  // No MACs (a routed vantage): the unit at .1 is still there in scan B, with another key now;
+  // the old key shows up at .2: another unit with the key.
+  ingest_all(st, cat({start("A", "2026-11-01T00:00:00Z")}, tls_host("A", "198.18.0.1", std::string(64, 'e'), "")));
+  ingest_all(st, cat(cat({start("B", "2026-11-02T00:00:00Z")}, tls_host("B", "198.18.0.1", std::string(64, 'f'), "")),
+                     tls_host("B", "198.18.0.2", std::string(64, 'e'), "")));
+  EXPECT_EQ(st.device_of("B", "198.18.0.1"), st.device_of("A", "198.18.0.1"));
+  EXPECT_NE(st.device_of("B", "198.18.0.2"), st.device_of("A", "198.18.0.1"));
+  auto hits = st.shared_keys_across_scans("B");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].ip, "198.18.0.2");
+  ASSERT_EQ(hits[0].others.size(), 1u);
+  EXPECT_EQ(hits[0].others[0].ip, "198.18.0.1");
+  EXPECT_EQ(hits[0].others[0].scan_id, "A");
+}
+
+TEST_P(StoreOn, KeysSharedWithinTheScanAreLeftToTheScan) {
+  TestDb db(GetParam());
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s);
+  Store& st = **s;
+  const std::string k(64, '1');
+  ingest_all(st, cat(cat({start("A", "2026-11-01T00:00:00Z")}, tls_host("A", "198.18.0.1", k, "02:00:00:00:00:01")),
+                     tls_host("A", "198.18.0.2", k, "02:00:00:00:00:02")));
+  EXPECT_TRUE(st.shared_keys_across_scans("A").empty());  // the scan's own fleet view names them
+  ingest_all(st, cat(cat({start("B", "2026-11-02T00:00:00Z")}, tls_host("B", "198.18.0.1", k, "02:00:00:00:00:01")),
+                     tls_host("B", "198.18.0.2", k, "02:00:00:00:00:02")));
+  EXPECT_TRUE(st.shared_keys_across_scans("B").empty());
+  EXPECT_EQ(st.devices({})->size(), 2u);
+  auto shared = st.keys(true);
+  ASSERT_EQ(shared.size(), 1u);
+  EXPECT_EQ(shared[0].devices.size(), 2u);
+}
+
+TEST_P(StoreOn, SshPostureOnTheServiceRecordIdentifiesAndShares) {
+  TestDb db(GetParam());
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s);
+  Store& st = **s;
+  const std::string k(64, '2');
+  json ssh = {{"host_keys", {{{"type", "ssh-ed25519"}, {"sha256", k}, {"fingerprint", "SHA256:x"}}}}};
+  auto host = [&](const std::string& scan, const std::string& ip, const std::string& mac) {
+    json svc = service(scan, ip, 22, "ssh");
+    svc["ssh"] = ssh;
+    json dev = device(scan, ip, "router", "R");
+    dev["mac"] = mac;
+    return std::vector<json>{port(scan, ip, 22), svc, dev};
+  };
+  ingest_all(st, cat({start("A", "2026-11-01T00:00:00Z")}, host("A", "198.18.0.1", "02:00:00:00:00:01")));
+  ingest_all(st, cat({start("B", "2026-11-02T00:00:00Z")}, host("B", "198.18.0.9", "02:00:00:00:00:01")));
+  EXPECT_EQ(st.device_of("A", "198.18.0.1"), st.device_of("B", "198.18.0.9"));  // moved
+  EXPECT_TRUE(st.shared_keys_across_scans("B").empty());
+  ingest_all(st, cat({start("C", "2026-11-03T00:00:00Z")}, host("C", "198.18.0.5", "02:00:00:00:00:05")));
+  auto hits = st.shared_keys_across_scans("C");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].kind, "ssh");
+  EXPECT_EQ(hits[0].service, "ssh");
+  ASSERT_EQ(hits[0].others.size(), 1u);
+  EXPECT_EQ(hits[0].others[0].ip, "198.18.0.9");  // the other device's latest sighting
+  EXPECT_EQ(hits[0].others[0].scan_id, "B");
+}
+
+TEST_P(StoreOn, MigratesSchemaVersion2ByFillingKeySightings) {
+  TestDb db(GetParam());
+  {
+    auto raw = Store::open_raw(db.path());
+    ASSERT_TRUE(raw);
+    ASSERT_TRUE((*raw)->create_schema(2));
+    ASSERT_EQ((*raw)->schema_version(), 2);
+    json tls = {{"type", "tls"}, {"scan_id", "OLD"}, {"ip", "198.18.0.4"}, {"port", 443}, {"versions", {"TLSv1.2"}},
+                {"cert", {{"spki_sha256", std::string(64, '3')}}}};
+    ASSERT_TRUE((*raw)->exec("INSERT INTO scans(scan_id, started) VALUES('OLD', '2026-10-01T00:00:00Z');"
+                             "INSERT INTO devices(first_seen, last_seen, last_ip) VALUES('', '', '198.18.0.4');"
+                             "INSERT INTO hosts(scan_id, ip, device_id) VALUES('OLD', '198.18.0.4', 1);"
+                             "INSERT INTO device_keys VALUES('spki', '" + std::string(64, '3') + "', 1);"
+                             "INSERT INTO records(scan_id, type, ip, port, data) VALUES('OLD', 'tls', '198.18.0.4', 443, '" +
+                             tls.dump() + "');"));
+  }
+  auto s = Store::open(db.path());
+  ASSERT_TRUE(s) << s.error().message;
+  Store& st = **s;
+  EXPECT_EQ(st.schema_version(), current_schema_version());
+  auto before = st.keys(false);  // filled from the stored tls record
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(before[0].devices.size(), 1u);
+  EXPECT_EQ(before[0].devices[0].scan_id, "OLD");
+  EXPECT_EQ(before[0].devices[0].port, 443);
+  // A second unit with the key (its own MAC) in a new scan: the migrated sighting is named.
+  ingest_all(st, cat({start("NEW", "2026-11-01T00:00:00Z")}, tls_host("NEW", "198.18.0.5", std::string(64, '3'),
+                                                                      "02:00:00:00:00:05")));
+  auto hits = st.shared_keys_across_scans("NEW");
+  EXPECT_TRUE(hits.empty()) << "no MAC on the old device: the key says it moved";
+  auto all = st.keys(false);
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(all[0].devices.size(), 1u);
+  EXPECT_EQ(all[0].devices[0].scan_id, "NEW");
+}
+
 TEST_P(StoreOn, DiffListsDevicesPortsAndFindings) {
   TestDb db(GetParam());
   auto s = Store::open(db.path());
@@ -305,7 +504,7 @@ TEST_P(StoreOn, MigratesADatabaseCreatedWithSchemaVersion1) {
   auto s = Store::open(db.path());
   ASSERT_TRUE(s) << s.error().message;
   Store& st = **s;
-  EXPECT_EQ(st.schema_version(), 2);
+  EXPECT_EQ(st.schema_version(), current_schema_version());
   const int64_t tv = st.device_of("OLD", "198.18.0.4");
   ASSERT_NE(tv, 0);
   auto devs = st.devices({});

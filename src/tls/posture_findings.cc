@@ -97,6 +97,33 @@ std::vector<Finding> ssh_findings(const SshReport& r, const CheckCatalog& catalo
   return out;
 }
 
+nlohmann::json ssh_json(const SshReport& r) {
+  nlohmann::json j = {{"server", r.ident}, {"behaviour", r.behaviour}};
+  if (!r.detail.empty()) j["detail"] = r.detail;
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& k : r.host_keys) {
+    nlohmann::json o = {{"type", k.type}, {"algorithm", k.algorithm}, {"sha256", k.sha256},
+                        {"fingerprint", k.fingerprint}};
+    if (k.bits > 0) o["bits"] = k.bits;
+    keys.push_back(std::move(o));
+  }
+  j["host_keys"] = std::move(keys);
+  if (r.kexinit) {
+    const auto& k = *r.kexinit;
+    j["kex"] = k.kex;
+    j["host_key_algorithms"] = k.host_key;
+    j["ciphers"] = k.cipher_s2c;
+    j["macs"] = k.mac_s2c;
+    j["compression"] = k.comp_s2c;
+    if (k.cipher_c2s != k.cipher_s2c) j["ciphers_c2s"] = k.cipher_c2s;
+    if (k.mac_c2s != k.mac_s2c) j["macs_c2s"] = k.mac_c2s;
+  }
+  nlohmann::json weak = nlohmann::json::array();
+  for (const auto& w : r.weak) weak.push_back({{"kind", w.kind}, {"name", w.name}, {"reason", w.reason}});
+  j["weak"] = std::move(weak);
+  return j;
+}
+
 std::vector<Finding> KeyRegistry::observe(Ip ip, uint16_t port, const std::string& service,
                                           const std::string& kind, const std::string& key,
                                           const CheckCatalog& catalog) {

@@ -20,6 +20,13 @@ std::vector<Finding> tls_findings(const TlsReport& r, const std::string& service
 // ssh-weak-algorithms for one endpoint (one finding listing every weak algorithm).
 std::vector<Finding> ssh_findings(const SshReport& r, const CheckCatalog& catalog);
 
+// The SSH posture of one endpoint as the `ssh` object of its `service` record: `server`
+// (identification line), `behaviour`, `host_keys` (type, algorithm, bits, sha256 hex,
+// fingerprint "SHA256:..."), the server's KEXINIT lists (`kex`, `host_key_algorithms`,
+// `ciphers`, `macs`, `compression`; server-to-client, with `ciphers_c2s`/`macs_c2s` when they
+// differ) and `weak` (kind, name, reason). Lists are absent when no KEXINIT was read.
+nlohmann::json ssh_json(const SshReport& r);
+
 // Keys seen in one scan. Not thread-safe: use it from one thread (the audit stage's loop).
 class KeyRegistry {
  public:

@@ -128,6 +128,23 @@ def lab_truth(args, tmp):
         if r["type"] == "tls":
             assert r["versions"], r
             assert len(r["cert"]["spki_sha256"]) == 64, r
+            assert "starttls" not in r, r
+    # The SSH posture rides on each ssh service record (one record per service, not two).
+    ssh = [r for r in recs if r["type"] == "service" and r["service"] == "ssh"]
+    want_ssh = {(d["ip"], s["port"]) for d in truth for s in d["services"]
+                if s.get("service") == "ssh" and s.get("port") == 22}
+    got_ssh = [(r["ip"], r["port"]) for r in ssh]
+    print(f"ssh services: expected {sorted(want_ssh)}, got {sorted(got_ssh)}")
+    assert len(got_ssh) == len(set(got_ssh)), "an ssh service written twice"
+    assert want_ssh <= set(got_ssh), sorted(want_ssh - set(got_ssh))
+    for r in ssh:
+        s = r.get("ssh")
+        assert isinstance(s, dict) and s["server"].startswith("SSH-"), r
+        assert s["kex"] and s["ciphers"] and s["macs"], r
+        for k in s["host_keys"]:
+            assert len(k["sha256"]) == 64 and k["fingerprint"].startswith("SHA256:"), r
+        print(f"ssh {r['ip']}:{r['port']} {s['server']} host keys "
+              f"{[k['type'] for k in s['host_keys']]} weak {[w['name'] for w in s['weak']]}")
 
 
 def listening(ip, port):
@@ -240,6 +257,8 @@ def start_tls(args, tmp):
     assert set(tls) == {(ftp_ip, 2121), (mq_ip, 8883)}, sorted(tls)
     ftp, mq = tls[(ftp_ip, 2121)], tls[(mq_ip, 8883)]
     assert ftp.get("service") == "ftp", ftp
+    assert ftp.get("starttls") == "ftp", ftp  # reached through AUTH TLS
+    assert "starttls" not in mq, mq  # TLS from the first byte
     assert "TLSv1.2" in ftp["versions"], ftp
     assert ftp["cert"]["subject"] == "CN=ftp.test" and ftp["cert"]["spki_sha256"] == spki(tmp, "ftp"), ftp
     assert "TLSv1.2" in mq["versions"], mq
