@@ -31,7 +31,7 @@ using Discovered = std::map<Ip, DiscoveredHost>;
 struct IcmpSweepOptions {
   double rate = 1000;  // echo requests per second (0: unlimited)
   std::chrono::milliseconds wait{1000};  // after the last request
-  uint64_t max_targets = 1u << 20;       // larger IPv4 sets are not swept by ICMP
+  uint64_t max_targets = 1u << 20;       // larger target sets are not swept (either family)
 };
 
 // Sends one echo request to each IPv4 address of `targets` (icmp_sweep) or each IPv6 address
