@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +91,36 @@ struct CheckerInfo {
   std::string credential_kind = "login";
 };
 
+// A connection on which a checker may try several credentials in turn. SSH allows it (OpenSSH
+// takes up to MaxAuthTries passwords per connection, for one user name), and so do peers such
+// as hydra; saving the connection set-up and key exchange per attempt is most of their speed.
+// The runner holds one session per worker and asks `reusable` before each credential; every
+// attempt is still counted against the caps and paced like any other.
+class LoginSession {
+ public:
+  virtual ~LoginSession() = default;
+  // One attempt (connecting first when needed). Judges success by positive proof only.
+  virtual Task<AttemptResult> attempt(const Credential& c) = 0;
+  // Whether `next` may be tried on this same connection now: the last attempt was cleanly
+  // rejected, the connection is still up, the user name is the same and the per-connection
+  // bound is not reached. A session that says false is discarded.
+  virtual bool reusable(const Credential& next) const = 0;
+};
+
+class Checker;
+
+// The default session: every attempt calls Checker::attempt on a connection of its own.
+class SingleShotSession final : public LoginSession {
+ public:
+  SingleShotSession(const Checker& checker, const CheckTarget& target) : checker_(checker), target_(target) {}
+  Task<AttemptResult> attempt(const Credential& c) override;
+  bool reusable(const Credential&) const override { return false; }
+
+ private:
+  const Checker& checker_;
+  const CheckTarget& target_;
+};
+
 class Checker {
  public:
   virtual ~Checker() = default;
@@ -104,6 +135,15 @@ class Checker {
   // One login attempt with one credential, usually on a connection of its own. Judges success
   // by positive proof only.
   virtual Task<AttemptResult> attempt(const CheckTarget& t, const Credential& c) const = 0;
+  // A session for the runner's workers; `t` outlives it. Checkers whose protocol allows more
+  // than one try per connection override this; the default is one connection per attempt.
+  virtual std::unique_ptr<LoginSession> session(const CheckTarget& t) const {
+    return std::make_unique<SingleShotSession>(*this, t);
+  }
 };
+
+inline Task<AttemptResult> SingleShotSession::attempt(const Credential& c) {
+  co_return co_await checker_.attempt(target_, c);
+}
 
 }  // namespace mamori::creds

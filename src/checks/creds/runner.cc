@@ -34,6 +34,20 @@ Task<std::optional<T>> with_deadline(Task<T> task, Millis deadline) {
   co_return std::nullopt;
 }
 
+// with_deadline that also gives up when `abort` is cancelled (a parallel worker proved a login
+// or saw a lockout sign: the attempts still in flight are dropped, their connections closed).
+template <class T>
+Task<std::optional<T>> with_deadline(Task<T> task, Millis deadline, asio::steady_timer& abort) {
+  using namespace asio::experimental::awaitable_operators;
+  try {
+    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+    auto r = co_await (std::move(task) || timer.async_wait(kTuple) || abort.async_wait(kTuple));
+    if (r.index() == 0) co_return std::move(std::get<0>(r));
+  } catch (const std::exception&) {
+  }
+  co_return std::nullopt;
+}
+
 bool mentions_refused(const std::string& detail) {
   std::string lower;
   for (char c : detail) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -128,8 +142,36 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
   }
 
   // Shared by the workers (one event loop: no locking).
-  size_t next = 0;
+  size_t next = 0;  // the first credential not yet taken
+  std::vector<bool> taken(candidates.size(), false);
   bool stop = false;
+  asio::steady_timer abort(ex, asio::steady_timer::time_point::max());
+  // Stops every worker and drops the attempts in flight.
+  auto halt = [&] {
+    stop = true;
+    abort.cancel();
+  };
+  const unsigned n = std::max(1u, std::min<unsigned>(policy.parallel_per_service,
+                                                     static_cast<unsigned>(candidates.size())));
+  // A worker whose connection can take the next password of the same user takes the first
+  // such credential among the next few (so the list order holds within the parallelism);
+  // otherwise the first one not taken.
+  const size_t window = std::max<size_t>(4, 2 * n);
+  auto take = [&](const LoginSession* session) -> std::optional<size_t> {
+    while (next < candidates.size() && taken[next]) ++next;
+    if (next >= candidates.size()) return std::nullopt;
+    size_t pick = next;
+    if (session) {
+      for (size_t i = next; i < candidates.size() && i < next + window; ++i) {
+        if (!taken[i] && session->reusable(candidates[i])) {
+          pick = i;
+          break;
+        }
+      }
+    }
+    taken[pick] = true;
+    return pick;
+  };
   std::optional<std::pair<Credential, AttemptResult>> hit;
   std::string stop_outcome;  // lockout_suspected / skipped
   bool not_offered = false;  // the checker said the service offers no password login
@@ -147,23 +189,28 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
   std::string last_error;
 
   auto worker = [&]() -> Task<void> {
-    while (!stop && next < candidates.size() && a.attempts + 1 < policy.max_attempts_per_service) {
-      size_t i = next++;
-      Credential cred = candidates[i];  // a copy: retries append to `candidates`
+    std::unique_ptr<LoginSession> session;  // this worker's connection, reused when it can be
+    while (!stop && a.attempts + 1 < policy.max_attempts_per_service) {
+      auto i = take(session.get());
+      if (!i) break;
+      Credential cred = candidates[*i];  // a copy: retries append to `candidates`
       if (!co_await budget.acquire()) {
-        stop = true;
+        halt();
         break;
       }
+      if (stop) break;
       ++a.attempts;
+      if (!session || !session->reusable(cred)) session = checker.session(t);
       auto started = Clock::now();
-      auto r = co_await with_deadline(checker.attempt(t, cred), policy.attempt_timeout);
+      auto r = co_await with_deadline(session->attempt(cred), policy.attempt_timeout, abort);
       auto took = Clock::now() - started;
       if (stop) break;
+      if (!r) session.reset();  // cut off mid-attempt: the connection's state is unknown
       AttemptResult res = r ? std::move(*r) : AttemptResult{Outcome::error, "attempt timed out", {}};
       switch (res.outcome) {
         case Outcome::accepted:
           hit.emplace(cred, std::move(res));
-          if (policy.stop_at_first) stop = true;
+          if (policy.stop_at_first) halt();
           break;
         case Outcome::rejected: {
           ++rejected;
@@ -182,7 +229,7 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
           const auto baseline = p.baseline;
           if (took > 3 * baseline && took > baseline + policy.slow_margin) {
             if (++p.slow >= 3) {
-              stop = true;
+              halt();
               stop_outcome = "lockout_suspected";
               auto ms = [](Clock::duration d) {
                 return std::to_string(std::chrono::duration_cast<Millis>(d).count());
@@ -196,12 +243,12 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
           break;
         }
         case Outcome::lockout:
-          stop = true;
+          halt();
           stop_outcome = "lockout_suspected";
           stop_detail = res.detail.empty() ? "lockout sign" : res.detail;
           break;
         case Outcome::unsupported:
-          stop = true;
+          halt();
           stop_outcome = "skipped";
           stop_detail = res.detail.empty() ? "login method not offered" : res.detail;
           not_offered = true;
@@ -211,12 +258,12 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
           ++consecutive_errors;
           if (rejected > 0 && mentions_refused(res.detail)) {
             // It answered before and now refuses: the classic sign of a lockout.
-            stop = true;
+            halt();
             stop_outcome = "lockout_suspected";
             stop_detail = "connections refused after " + std::to_string(rejected) +
                           " rejected attempts (" + res.detail + ")";
           } else if (consecutive_errors >= 3) {
-            stop = true;
+            halt();
             stop_outcome = rejected > 0 ? "lockout_suspected" : "skipped";
             stop_detail = (rejected > 0 ? "stopped answering after " + std::to_string(rejected) +
                                               " rejected attempts: "
@@ -225,14 +272,13 @@ Task<ServiceAudit> audit_service(net::Executor ex, const Checker& checker,
             // Back off and give this credential one more chance later.
             budget.back_off(Millis(1000) * consecutive_errors);
             candidates.push_back(cred);
+            taken.push_back(false);
           }
           break;
       }
     }
   };
 
-  unsigned n = std::max(1u, std::min<unsigned>(policy.parallel_per_service,
-                                               static_cast<unsigned>(candidates.size())));
   if (n == 1) {
     co_await worker();
   } else {

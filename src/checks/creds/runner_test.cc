@@ -258,6 +258,106 @@ TEST_F(Fixture, DelaysAreComparedPerUser) {
   EXPECT_EQ(a.outcome, "rejected_all") << a.detail;
 }
 
+// A device that takes several passwords per connection (as SSH does): each session is one
+// connection bound to the user name of its first attempt, taking up to `per_connection`.
+class SessionChecker : public ScriptedChecker {
+ public:
+  unsigned per_connection = 3;
+  mutable unsigned connections = 0;
+  mutable std::vector<unsigned> connection_of;  // per attempt, in order
+
+  class Session : public LoginSession {
+   public:
+    Session(const SessionChecker& c, const CheckTarget& t) : c_(c), t_(t) {}
+    Task<AttemptResult> attempt(const Credential& cr) override {
+      if (!reusable(cr)) {
+        id_ = ++c_.connections;
+        user_ = cr.username;
+        used_ = 0;
+      }
+      ++used_;
+      c_.connection_of.push_back(id_);
+      AttemptResult r = co_await c_.attempt(t_, cr);
+      clean_ = r.outcome == Outcome::rejected;
+      co_return r;
+    }
+    bool reusable(const Credential& next) const override {
+      return id_ != 0 && clean_ && next.username == user_ && used_ < c_.per_connection;
+    }
+
+   private:
+    const SessionChecker& c_;
+    const CheckTarget& t_;
+    unsigned id_ = 0;
+    unsigned used_ = 0;
+    bool clean_ = false;
+    std::string user_;
+  };
+  std::unique_ptr<LoginSession> session(const CheckTarget& t) const override {
+    return std::make_unique<Session>(*this, t);
+  }
+};
+
+TEST_F(Fixture, ConnectionsAreReusedForTheSameUserWithinTheirBound) {
+  CredentialList l;
+  l.name = "weak-common";
+  // root x4, admin x2, root x1: the lone root after admin may join a root connection.
+  for (auto [u, p] : std::vector<std::pair<std::string, std::string>>{
+           {"root", "a"}, {"root", "b"}, {"root", "c"}, {"root", "d"}, {"admin", "e"}, {"admin", "f"}, {"root", "g"}}) {
+    CredentialEntry e;
+    e.cred = {u, p, "weak-common", ""};
+    l.entries.push_back(e);
+  }
+  CredentialCatalog cat;
+  cat.add(l);
+  SessionChecker c;
+  c.per_connection = 3;
+  c.answer = [](const Credential&, unsigned) { return AttemptResult{Outcome::rejected, "no", {}}; };
+  auto a = run(c, cat);
+  EXPECT_EQ(a.outcome, "rejected_all") << a.detail;
+  ASSERT_EQ(c.tried.size(), 7u);
+  // One worker: root a,b,c on connection 1 (its bound), root d on 2, which then takes root g
+  // from a little further down the list before the admins (3).
+  EXPECT_EQ(c.connection_of, (std::vector<unsigned>{1, 1, 1, 2, 2, 3, 3}));
+  EXPECT_EQ(c.tried[4].password, "g");
+  for (size_t i = 0; i < c.tried.size(); ++i) {
+    for (size_t j = 0; j < c.tried.size(); ++j) {
+      if (c.connection_of[i] == c.connection_of[j]) EXPECT_EQ(c.tried[i].username, c.tried[j].username);
+    }
+  }
+  EXPECT_EQ(a.attempts, 8u);  // the open check and every password, each counted
+}
+
+TEST_F(Fixture, AnErrorEndsTheConnection) {
+  SessionChecker c;
+  c.per_connection = 10;
+  c.answer = [](const Credential&, unsigned n) {
+    return n == 2 ? AttemptResult{Outcome::error, "timed out", {}} : AttemptResult{Outcome::rejected, "no", {}};
+  };
+  auto a = run(c, catalog(4, true));
+  ASSERT_GE(c.connection_of.size(), 3u);
+  EXPECT_EQ(c.connection_of[0], c.connection_of[1]);
+  EXPECT_NE(c.connection_of[1], c.connection_of[2]);  // a new connection after the error
+}
+
+TEST_F(Fixture, AttemptsInFlightAreDroppedAtTheFirstSuccess) {
+  // Three workers sit in a device that answers wrong passwords only after 30 s (a tarpit); the
+  // fourth proves a login. The audit must not wait for the other three.
+  policy.parallel_per_service = 4;
+  policy.attempt_timeout = Millis(60000);
+  ScriptedChecker c;
+  c.delay = [](unsigned n) { return Millis(n <= 3 ? 30000 : 10); };
+  c.answer = [](const Credential& cr, unsigned) { return accept_only(cr, "pass3"); };
+  auto before = Clock::now();
+  auto a = run(c, catalog(4));
+  auto took = Clock::now() - before;
+  EXPECT_EQ(a.outcome, "accepted") << a.detail;
+  ASSERT_TRUE(a.accepted);
+  EXPECT_EQ(a.accepted->password, "pass3");
+  // The control (5th attempt) answers at once; 30 s would mean the runner waited.
+  EXPECT_LT(took, Millis(20000));
+}
+
 TEST(RandomWrongPassword, IsLongAndVaries) {
   auto a = random_wrong_password(), b = random_wrong_password();
   EXPECT_EQ(a.size(), 16u);

@@ -48,6 +48,39 @@ ssh::SessionPlan plan_for(const CheckTarget& t, std::string username) {
   return plan;
 }
 
+// Several passwords of one user per connection, up to ssh::kMaxPasswordsPerConnection, as
+// hydra and medusa do: the key exchange is paid once, not per attempt.
+class SshSession final : public LoginSession {
+ public:
+  explicit SshSession(const CheckTarget& t) : target_(t) {}
+
+  Task<AttemptResult> attempt(const Credential& c) override {
+    if (!conn_ || !reusable(c)) {
+      conn_.reset();
+      auto fd = co_await connect_socket(target_);
+      if (!fd) co_return AttemptResult{Outcome::error, fd.error().message, {}};
+      conn_ = std::make_unique<ssh::Connection>(target_.ex, *fd, plan_for(target_, c.username));
+      user_ = c.username;
+      AttemptResult opened = co_await conn_->open();
+      if (!conn_->ready()) {
+        conn_.reset();
+        co_return opened;  // no authentication needed, no password method, or a failure
+      }
+    }
+    co_return co_await conn_->login(c.password);
+  }
+
+  bool reusable(const Credential& next) const override {
+    return conn_ && next.username == user_ && conn_->reusable() &&
+           conn_->passwords_tried() < ssh::kMaxPasswordsPerConnection;
+  }
+
+ private:
+  const CheckTarget& target_;
+  std::unique_ptr<ssh::Connection> conn_;
+  std::string user_;
+};
+
 class SshChecker final : public Checker {
  public:
   const CheckerInfo& info() const override {
@@ -72,6 +105,10 @@ class SshChecker final : public Checker {
       out.no_login_needed = true;
     }
     co_return out;
+  }
+
+  std::unique_ptr<LoginSession> session(const CheckTarget& t) const override {
+    return std::make_unique<SshSession>(t);
   }
 
   Task<AttemptResult> attempt(const CheckTarget& t, const Credential& c) const override {

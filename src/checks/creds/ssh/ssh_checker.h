@@ -5,6 +5,7 @@
 // shared across devices.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,11 @@ PromptKind classify_prompt(std::string_view prompt, bool echo);
 // rejection; anything else is an error (could not tell).
 Outcome classify_failure(std::string_view error_text, bool after_password);
 
+// Whether a disconnect text is the server's per-connection cap on failed logins (OpenSSH:
+// "Too many authentication failures", sent when MaxAuthTries is reached on that connection).
+// It speaks of this connection only, not of an account lockout.
+bool is_per_connection_limit(std::string_view error_text);
+
 // libssh's SSH_AUTH_METHOD_* bit mask as "none,password,publickey,hostbased,keyboard-interactive,
 // gssapi-with-mic" (only the set bits, in that order; "" for 0).
 std::string auth_methods_name(int methods);
@@ -68,6 +74,37 @@ struct SessionPlan {
 // SSH_AUTH_SUCCESS; see classify_failure for the rest.
 // REQUIRES: called from a coroutine on `ex`, whose io_context is run by one thread.
 Task<AttemptResult> run_session(net::Executor ex, int fd, SessionPlan plan);
+
+class Conversation;
+
+// Passwords tried on one connection before a fresh one is opened: below OpenSSH's default
+// MaxAuthTries (6, which ends the connection at the 6th failure) and dropbear's (10). A server
+// with a lower limit ends the connection sooner; that is read as a refusal (see
+// is_per_connection_limit) and the next password gets a new connection.
+inline constexpr unsigned kMaxPasswordsPerConnection = 5;
+
+// One connection that may take several passwords of one user in turn (what the runner's
+// LoginSession uses). Takes ownership of `fd` as run_session does.
+// REQUIRES: used from coroutines on `ex`, whose io_context is run by one thread.
+class Connection {
+ public:
+  Connection(net::Executor ex, int fd, SessionPlan plan);  // plan.password is ignored
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  // Key exchange and "none": accepted if no authentication is needed; rejected with ready()
+  // when passwords may follow; otherwise the failure (unsupported: no password method).
+  Task<AttemptResult> open();
+  bool ready() const;
+  // One password. REQUIRES: ready().
+  Task<AttemptResult> login(const std::string& password);
+  // The last password was cleanly refused and the connection is still up.
+  bool reusable() const;
+  unsigned passwords_tried() const;
+
+ private:
+  std::unique_ptr<Conversation> impl_;
+};
 
 // run_session on a private event loop, blocking the calling thread (fuzzing, tools).
 AttemptResult run_session_blocking(int fd, SessionPlan plan);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -70,6 +71,12 @@ TEST(SshFailure, Classification) {
   EXPECT_EQ(classify_failure("kex error : no match for method kex algos", false), Outcome::error);
   EXPECT_EQ(classify_failure("", true), Outcome::error);
   EXPECT_EQ(classify_failure(std::string(1 << 20, 'z') + "too many", false), Outcome::error);
+}
+
+TEST(SshFailure, PerConnectionLimit) {
+  EXPECT_TRUE(ssh::is_per_connection_limit("server disconnected: Too many authentication failures"));
+  EXPECT_FALSE(ssh::is_per_connection_limit("server disconnected: too many connections, try again later"));
+  EXPECT_FALSE(ssh::is_per_connection_limit("account locked"));
 }
 
 TEST(SshNames, AuthMethodsAndHex) {
@@ -163,6 +170,41 @@ std::string ssh_string(std::string_view s) {
   uint32_t len = static_cast<uint32_t>(s.size());
   for (int sh = 24; sh >= 0; sh -= 8) out.push_back(static_cast<char>((len >> sh) & 0xff));
   out += s;
+  return out;
+}
+
+// Several credentials through one LoginSession (the runner's way), with what each showed and
+// whether the session said it could take the next one on the same connection.
+struct SessionStep {
+  AttemptResult result;
+  bool reusable_after = false;
+  std::set<std::string> sockets_after;  // TCP sockets open after this step (session alive)
+};
+
+// The inodes of this process's TCP sockets ("socket:[123]"); a new connection has a new one.
+std::set<std::string> tcp_sockets() {
+  std::set<std::string> out;
+  for (auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind("socket:", 0) == 0) out.insert(target);
+  }
+  return out;
+}
+std::vector<SessionStep> session_run(std::string_view ip, uint16_t port, std::vector<Credential> creds) {
+  asio::io_context io;
+  ServiceObservation svc;
+  svc.service = "ssh";
+  CheckTarget t = target(io, svc, ip, port, 3000);
+  auto session = ssh_checker().session(t);
+  std::vector<SessionStep> out;
+  for (size_t i = 0; i < creds.size(); ++i) {
+    SessionStep step;
+    step.result = testing::run_sync(io, session->attempt(creds[i]));
+    step.sockets_after = tcp_sockets();
+    step.reusable_after = i + 1 < creds.size() && session->reusable(creds[i + 1]);
+    out.push_back(std::move(step));
+  }
   return out;
 }
 
@@ -337,6 +379,43 @@ TEST(SshDaemons, OpenSshWeakAcceptsAdminAndRejectsWrong) {
   EXPECT_EQ(open.attempts, 1u);
 }
 
+TEST(SshDaemons, OneConnectionTakesSeveralPasswordsOfOneUser) {
+  auto d = daemon_named("ssh-weak");
+  if (!d) GTEST_SKIP() << "MAMORI_DAEMONS_MANIFEST not set";
+  size_t fds_before = open_fds();
+  auto steps = session_run(d->ip, d->port,
+                           {{"admin", "wrong-1", "t", ""}, {"admin", "wrong-2", "t", ""}, {"admin", "admin", "t", ""}});
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0].result.outcome, Outcome::rejected) << dump(steps[0].result);
+  EXPECT_TRUE(steps[0].reusable_after);
+  EXPECT_EQ(steps[1].result.outcome, Outcome::rejected) << dump(steps[1].result);
+  EXPECT_TRUE(steps[1].reusable_after);
+  EXPECT_EQ(steps[2].result.outcome, Outcome::accepted) << dump(steps[2].result);
+  expect_host_key(steps[2].result, d->config);
+  // One connection for all three: the same socket after each step, none left at the end.
+  EXPECT_FALSE(steps[0].sockets_after.empty());
+  EXPECT_EQ(steps[1].sockets_after, steps[0].sockets_after);
+  EXPECT_EQ(steps[2].sockets_after, steps[0].sockets_after);
+  EXPECT_EQ(open_fds(), fds_before);
+  // Another user name needs another connection (OpenSSH ends one that changes user).
+  auto other = session_run(d->ip, d->port, {{"admin", "wrong-1", "t", ""}, {"root", "wrong-2", "t", ""}});
+  EXPECT_EQ(other[0].result.outcome, Outcome::rejected) << dump(other[0].result);
+  EXPECT_FALSE(other[0].reusable_after);
+}
+
+TEST(SshDaemons, TheSessionStopsWithinTheDefaultMaxAuthTries) {
+  auto d = daemon_named("ssh-weak");
+  if (!d) GTEST_SKIP() << "MAMORI_DAEMONS_MANIFEST not set";
+  std::vector<Credential> creds;
+  for (unsigned i = 0; i < ssh::kMaxPasswordsPerConnection + 1; ++i) {
+    creds.push_back({"admin", "wrong-" + std::to_string(i), "t", ""});
+  }
+  auto steps = session_run(d->ip, d->port, creds);
+  for (auto& s : steps) EXPECT_EQ(s.result.outcome, Outcome::rejected) << dump(s.result);
+  for (unsigned i = 0; i + 1 < ssh::kMaxPasswordsPerConnection; ++i) EXPECT_TRUE(steps[i].reusable_after) << i;
+  EXPECT_FALSE(steps[ssh::kMaxPasswordsPerConnection - 1].reusable_after);
+}
+
 TEST(SshDaemons, OpenSshHardenedIsUnsupported) {
   auto d = daemon_named("ssh-hardened");
   if (!d) GTEST_SKIP() << "MAMORI_DAEMONS_MANIFEST not set";
@@ -435,6 +514,25 @@ TEST(SshLocalSshd, KeyboardInteractivePassword) {
   EXPECT_EQ(ok.result.evidence[ssh::kHostKeyType], "ssh-ed25519");
   Trial bad = attempt("127.71.2.1", 2222, "admin", "wrong-password-x");
   EXPECT_EQ(bad.result.outcome, Outcome::rejected) << dump(bad.result);
+}
+
+TEST(SshLocalSshd, PerConnectionLimitIsARefusalNotALockout) {
+  // MaxAuthTries 2: OpenSSH ends the connection with "Too many authentication failures" at the
+  // second wrong password. That is this connection's limit, not a lockout of the account.
+  if (!daemon_named("ssh-weak") || !admin_user_exists()) GTEST_SKIP() << "needs the daemons lab (user admin)";
+  LocalSshd sshd("127.71.2.3", 2222, "ed25519",
+                 "UsePAM yes\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\nMaxAuthTries 2\n");
+  if (!sshd.ok()) GTEST_SKIP() << sshd.why();
+  auto steps = session_run("127.71.2.3", 2222,
+                           {{"admin", "wrong-1", "t", ""}, {"admin", "wrong-2", "t", ""}, {"admin", "admin", "t", ""}});
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0].result.outcome, Outcome::rejected) << dump(steps[0].result);
+  EXPECT_TRUE(steps[0].reusable_after);
+  EXPECT_EQ(steps[1].result.outcome, Outcome::rejected) << dump(steps[1].result);
+  EXPECT_NE(steps[1].result.detail.find("per-connection limit"), std::string::npos) << dump(steps[1].result);
+  EXPECT_FALSE(steps[1].reusable_after);
+  // The next password gets a fresh connection and works.
+  EXPECT_EQ(steps[2].result.outcome, Outcome::accepted) << dump(steps[2].result);
 }
 
 TEST(SshLocalSshd, LegacyAlgorithms) {

@@ -57,6 +57,10 @@ Outcome classify_failure(std::string_view error_text, bool after_password) {
   return Outcome::error;
 }
 
+bool is_per_connection_limit(std::string_view error_text) {
+  return lower_prefix(error_text).find("too many authentication failures") != std::string::npos;
+}
+
 std::string auth_methods_name(int methods) {
   static constexpr std::array<std::pair<int, const char*>, 6> kNames = {{
       {SSH_AUTH_METHOD_NONE, "none"},

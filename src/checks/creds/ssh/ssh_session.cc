@@ -37,7 +37,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // Algorithms offered, newest first, then the legacy ones old devices still need. libssh drops
 // the names it does not implement (ssh-dss, for one, in Debian's build), so the lists are safe.
-constexpr const char* kKex =
+constexpr const char* kOfferedKex =
     "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
     "ecdh-sha2-nistp521,diffie-hellman-group18-sha512,diffie-hellman-group16-sha512,"
     "diffie-hellman-group-exchange-sha256,diffie-hellman-group14-sha256,"
@@ -88,7 +88,7 @@ bool configure(ssh_session s, int fd, const SessionPlan& plan) {
          ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity) == SSH_OK &&
          ssh_options_set(s, SSH_OPTIONS_HOST, plan.host.c_str()) == SSH_OK &&
          ssh_options_set(s, SSH_OPTIONS_USER, plan.username.c_str()) == SSH_OK &&
-         ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, kKex) == SSH_OK &&
+         ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, kOfferedKex) == SSH_OK &&
          ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, kHostKeys) == SSH_OK &&
          ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, kCiphers) == SSH_OK &&
          ssh_options_set(s, SSH_OPTIONS_CIPHERS_S_C, kCiphers) == SSH_OK &&
@@ -99,7 +99,11 @@ bool configure(ssh_session s, int fd, const SessionPlan& plan) {
          ssh_options_set(s, SSH_OPTIONS_FD, &fd) == SSH_OK;
 }
 
-// One conversation: the session, its socket and its deadlines.
+}  // namespace
+
+// One conversation: the session, its socket and its deadlines. open() does the key exchange and
+// the "none" request; login() then tries one password, and may be called again on the same
+// connection while reusable() holds.
 class Conversation {
  public:
   Conversation(net::Executor ex, int fd, SessionPlan plan)
@@ -109,7 +113,20 @@ class Conversation {
   Conversation(const Conversation&) = delete;
   Conversation& operator=(const Conversation&) = delete;
 
+  // Key exchange and "none": accepted when no authentication is needed; rejected (and ready())
+  // when the server refused "none" and named its methods; otherwise why it could not get there.
+  Task<AttemptResult> open();
+  // One password (or keyboard-interactive answer) on the open connection. REQUIRES: ready().
+  Task<AttemptResult> login(const std::string& password);
+  // open() then, with a password in the plan, login().
   Task<AttemptResult> run();
+  bool ready() const { return ready_; }
+  // The last password was cleanly refused and the connection is still up.
+  bool reusable() const {
+    return ready_ && clean_reject_ && fd_ >= 0 && ssh_get_fd(session_.get()) == fd_ &&
+           ssh_is_connected(session_.get());
+  }
+  unsigned passwords_tried() const { return tries_; }
 
  private:
   // How a step ended when libssh did not give an answer of its own.
@@ -126,8 +143,11 @@ class Conversation {
   Task<bool> wait_ready();
   AttemptResult failure(Step step, std::string_view during, bool after_password);
   void record_server();
-  Task<AttemptResult> password_login(AttemptResult r);
-  Task<AttemptResult> kbdint_login(AttemptResult r);
+  Task<AttemptResult> password_login(AttemptResult r, const std::string& password);
+  Task<AttemptResult> kbdint_login(AttemptResult r, const std::string& password);
+  // A failure after a password: the server closing the connection at its per-connection limit
+  // (OpenSSH MaxAuthTries) after earlier refusals on it is a refusal, not a lockout.
+  AttemptResult password_failure(Step step, std::string_view during);
   void finish();
 
   net::Executor ex_;
@@ -137,6 +157,10 @@ class Conversation {
   SessionPtr session_;
   bool connect_called_ = false;
   bool patient_ = false;  // waiting for the answer to a password
+  bool ready_ = false;         // "none" refused, methods known: passwords may follow
+  bool clean_reject_ = false;  // the last password got a plain refusal
+  int methods_ = 0;
+  unsigned tries_ = 0;         // passwords tried on this connection
   std::map<std::string, std::string> evidence_;
 };
 
@@ -217,6 +241,12 @@ void Conversation::record_server() {
 }
 
 Task<AttemptResult> Conversation::run() {
+  AttemptResult r = co_await open();
+  if (!ready_ || !plan_.password) co_return r;
+  co_return co_await login(*plan_.password);
+}
+
+Task<AttemptResult> Conversation::open() {
   quiet_libssh();
   session_.reset(ssh_new());
   if (!session_) co_return AttemptResult{Outcome::error, "libssh: cannot create a session", {}};
@@ -245,23 +275,49 @@ Task<AttemptResult> Conversation::run() {
     r.detail = "SSH_AUTH_SUCCESS for \"none\": no authentication needed for this user";
     co_return r;
   }
-  if (!plan_.password) {
-    r.outcome = Outcome::rejected;
-    r.detail = "\"none\" refused; methods: " + auth_methods_name(methods);
+  if (!(methods & (SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE))) {
+    r.outcome = Outcome::unsupported;
+    r.detail = "no password method offered; methods: " + auth_methods_name(methods);
     co_return r;
   }
-  if (methods & SSH_AUTH_METHOD_PASSWORD) co_return co_await password_login(std::move(r));
-  if (methods & SSH_AUTH_METHOD_INTERACTIVE) co_return co_await kbdint_login(std::move(r));
-  r.outcome = Outcome::unsupported;
-  r.detail = "no password method offered; methods: " + auth_methods_name(methods);
+  methods_ = methods;
+  ready_ = true;
+  r.outcome = Outcome::rejected;
+  r.detail = "\"none\" refused; methods: " + auth_methods_name(methods);
   co_return r;
 }
 
-Task<AttemptResult> Conversation::password_login(AttemptResult r) {
+Task<AttemptResult> Conversation::login(const std::string& password) {
+  AttemptResult r;
+  r.evidence = evidence_;
+  if (!ready_) {
+    r.outcome = Outcome::error;
+    r.detail = "connection not ready for a password";
+    co_return r;
+  }
+  clean_reject_ = false;
+  ++tries_;
+  // Each password gets the whole-conversation allowance again (less the key exchange).
+  deadline_ = Clock::now() + plan_.total;
+  if (methods_ & SSH_AUTH_METHOD_PASSWORD) co_return co_await password_login(std::move(r), password);
+  co_return co_await kbdint_login(std::move(r), password);
+}
+
+AttemptResult Conversation::password_failure(Step step, std::string_view during) {
+  AttemptResult f = failure(step, during, true);
+  if (f.outcome == Outcome::lockout && tries_ > 1 && is_per_connection_limit(f.detail)) {
+    f.outcome = Outcome::rejected;
+    f.detail = "refused, and the connection closed at the server's per-connection limit after " +
+               std::to_string(tries_) + " passwords: " + f.detail;
+  }
+  return f;
+}
+
+Task<AttemptResult> Conversation::password_login(AttemptResult r, const std::string& password) {
   ssh_session s = session_.get();
-  const std::string* password = plan_.password;
+  const std::string* pw = &password;
   patient_ = true;
-  Step step = co_await drive([s, password] { return ssh_userauth_password(s, nullptr, password->c_str()); },
+  Step step = co_await drive([s, pw] { return ssh_userauth_password(s, nullptr, pw->c_str()); },
                              SSH_AUTH_AGAIN);
   r.evidence[kMethod] = "password";
   switch (step.rc) {
@@ -272,6 +328,7 @@ Task<AttemptResult> Conversation::password_login(AttemptResult r) {
     case SSH_AUTH_DENIED:
       r.outcome = Outcome::rejected;
       r.detail = "password authentication failed";
+      clean_reject_ = true;
       co_return r;
     case SSH_AUTH_PARTIAL:
       // The password was right but the server wants a second factor: no login.
@@ -280,14 +337,14 @@ Task<AttemptResult> Conversation::password_login(AttemptResult r) {
       r.evidence["ssh.partial"] = "true";
       co_return r;
     default: {
-      AttemptResult f = failure(step, "password authentication", true);
+      AttemptResult f = password_failure(step, "password authentication");
       f.evidence[kMethod] = "password";
       co_return f;
     }
   }
 }
 
-Task<AttemptResult> Conversation::kbdint_login(AttemptResult r) {
+Task<AttemptResult> Conversation::kbdint_login(AttemptResult r, const std::string& password) {
   ssh_session s = session_.get();
   r.evidence[kMethod] = "keyboard-interactive";
   bool answered = false;
@@ -303,6 +360,7 @@ Task<AttemptResult> Conversation::kbdint_login(AttemptResult r) {
       case SSH_AUTH_DENIED:
         r.outcome = Outcome::rejected;
         r.detail = "keyboard-interactive authentication failed";
+        clean_reject_ = answered;  // a refusal before any answer is not one of a password
         co_return r;
       case SSH_AUTH_PARTIAL:
         r.outcome = Outcome::rejected;
@@ -312,7 +370,8 @@ Task<AttemptResult> Conversation::kbdint_login(AttemptResult r) {
       case SSH_AUTH_INFO:
         break;
       default: {
-        AttemptResult f = failure(step, "keyboard-interactive authentication", answered);
+        AttemptResult f = answered ? password_failure(step, "keyboard-interactive authentication")
+                                   : failure(step, "keyboard-interactive authentication", false);
         f.evidence[kMethod] = "keyboard-interactive";
         co_return f;
       }
@@ -334,7 +393,7 @@ Task<AttemptResult> Conversation::kbdint_login(AttemptResult r) {
       r.detail = "password prompt repeated after the answer: \"" + short_text(prompt) + "\"";
       co_return r;
     }
-    if (ssh_userauth_kbdint_setanswer(s, 0, plan_.password->c_str()) < 0) {
+    if (ssh_userauth_kbdint_setanswer(s, 0, password.c_str()) < 0) {
       r.outcome = Outcome::error;
       r.detail = "libssh refused the answer";
       co_return r;
@@ -348,6 +407,7 @@ Task<AttemptResult> Conversation::kbdint_login(AttemptResult r) {
 }
 
 void Conversation::finish() {
+  ready_ = false;
   if (fd_ < 0) return;
   if (!connect_called_) {
     ::close(fd_);
@@ -362,7 +422,17 @@ void Conversation::finish() {
   session_.reset();
 }
 
-}  // namespace
+Connection::Connection(net::Executor ex, int fd, SessionPlan plan) {
+  if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  plan.password = nullptr;
+  impl_ = std::make_unique<Conversation>(std::move(ex), fd, std::move(plan));
+}
+Connection::~Connection() = default;
+Task<AttemptResult> Connection::open() { co_return co_await impl_->open(); }
+Task<AttemptResult> Connection::login(const std::string& password) { co_return co_await impl_->login(password); }
+bool Connection::ready() const { return impl_->ready(); }
+bool Connection::reusable() const { return impl_->reusable(); }
+unsigned Connection::passwords_tried() const { return impl_->passwords_tried(); }
 
 Task<AttemptResult> run_session(net::Executor ex, int fd, SessionPlan plan) {
   if (fd < 0) co_return AttemptResult{Outcome::error, "no socket", {}};
