@@ -3,21 +3,23 @@
 
 Segment 198.18.6.0/24 on a bridge in namespaces this test creates (nothing in the root namespace
 but the guard route `unreachable 198.18.0.0/15`): the scanner at .100, unit A (MAC
-02:6d:00:06:00:0a) and unit B (MAC 02:6d:00:06:00:0b), each an `openssl s_server` with the SAME
-generated key. `mamori scan` runs in the scanner namespace (MACs from its neighbour table):
+02:6d:00:06:00:0a) and unit B (MAC 02:6d:00:06:00:0b), each an `openssl s_server` and an OpenSSH
+sshd with the SAME generated TLS key and SSH host key (one firmware image). `mamori scan` runs in
+the scanner namespace (MACs from its neighbour table); the ssh service record must carry the SSH
+posture (`ssh` object with the host key's fingerprint):
 
   scan 1  A at .10                      no shared-private-key
   scan 2  A moved to .11 (same MAC)     no shared-private-key; one device in the store, 2 scans
-  scan 3  only B, at .12                shared-private-key on .12, across_scans, naming A
-                                        (.11, scan 2, A's device id and mac:...0a)
-  scan 4  A at .11 and B at .12         shared-private-key on both naming each other (this
-                                        scan's fleet view), no across_scans finding
+  scan 3  only B, at .12                shared-private-key on .12 for each key (443, 22),
+                                        across_scans, naming A (.11, scan 2, mac:...0a)
+  scan 4  A at .11 and B at .12         shared-private-key on both for each key, naming each
+                                        other (this scan's fleet view), nothing across scans
 
 Store: scans 1-4 write SQLite with `--db` (the scan computes the fleet view); the same four
 result files, with every across_scans finding removed, are then `mamori import`ed one by one
 into a PostgreSQL database (tests/lib/pgserver.py, loopback, root namespace): the import must
-find the same across-scans finding. `mamori keys --shared --json` lists the key with A and B on
-both. Every output line validates against the results schema. Needs root; exit 77 = skipped.
+find the same across-scans findings. `mamori keys --shared --json` lists both keys with A and B
+on both. Every output line validates against the results schema. Needs root; exit 77 = skipped.
 
 Usage: fleet_netns_test.py --mamori PATH --schema PATH
 """
@@ -84,29 +86,41 @@ class Lab:
             nsx(name, "ip", "link", "set", "eth0", "up")
             nsx("sw", "ip", "link", "set", f"v-{name}", "master", "br0", "up")
 
-    def serve(self, name, ip):
-        """s_server on every address of the unit's namespace, port 443, the shared key."""
+    def serve(self, name):
+        """s_server (443) and sshd (22) on every address of the unit's namespace, the shared keys."""
         self.stop(name)
-        log = open(os.path.join(self.tmp, f"s_server-{name}.log"), "w")
-        self.procs[name] = subprocess.Popen(
-            ["ip", "netns", "exec", f"{P}-{name}", "openssl", "s_server", "-www", "-accept", "443",
-             "-cert", "fleet.pem", "-key", "fleet.key"], cwd=self.tmp, stdin=subprocess.DEVNULL,
-            stdout=log, stderr=log)
-        for _ in range(100):
-            if nsx(name, "ss", "-ltn", "sport = :443").stdout.count("LISTEN"):
-                return
-            time.sleep(0.05)
-        raise SystemExit(f"FAIL: s_server in {name} did not start")
+        os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
+        conf = os.path.join(self.tmp, f"sshd-{name}.conf")
+        open(conf, "w").write(
+            f"ListenAddress 0.0.0.0:22\nHostKey {self.tmp}/ssh_host_ed25519_key\nPidFile {self.tmp}/sshd-{name}.pid\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication no\n"
+            "AuthorizedKeysFile none\nAllowUsers nobody-mamori\nStrictModes no\n")
+        log = open(os.path.join(self.tmp, f"{name}.log"), "w")
+        self.procs[name] = [
+            subprocess.Popen(["ip", "netns", "exec", f"{P}-{name}", "openssl", "s_server", "-www", "-accept", "443",
+                              "-cert", "fleet.pem", "-key", "fleet.key"], cwd=self.tmp, stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=log),
+            subprocess.Popen(["ip", "netns", "exec", f"{P}-{name}", "/usr/sbin/sshd", "-D", "-f", conf, "-E",
+                              os.path.join(self.tmp, f"sshd-{name}.log")], stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=log)]
+        for port in (443, 22):
+            for _ in range(100):
+                if nsx(name, "ss", "-ltn", f"sport = :{port}").stdout.count("LISTEN"):
+                    break
+                time.sleep(0.05)
+            else:
+                raise SystemExit(f"FAIL: port {port} in {name} did not start listening: "
+                                 + open(os.path.join(self.tmp, f"{name}.log")).read()[-1000:])
 
     def stop(self, name):
-        p = self.procs.pop(name, None)
-        if p is not None and p.poll() is None:
-            p.send_signal(signal.SIGTERM)  # our own child, by PID
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        for p in self.procs.pop(name, []):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)  # our own child, by PID (ip netns exec execs it)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
 
     def move(self, name, old, new):
         nsx(name, "ip", "addr", "del", f"{old}/24", "dev", "eth0")
@@ -129,8 +143,8 @@ def scan(args, tmp, n, db):
     out = os.path.join(tmp, f"scan{n}.jsonl")
     nsx("scan", "ip", "neigh", "flush", "all", ok=False)  # every scan reads MACs afresh
     t0 = time.monotonic()
-    p = nsx("scan", args.mamori, "scan", f"{NET}.10-{NET}.13", "-p", "443", "--db", db, "--format", "jsonl",
-            "-o", out, "--no-progress", "--timeout", "500ms", ok=False, timeout=240)
+    p = nsx("scan", args.mamori, "scan", f"{NET}.10-{NET}.13", "-p", "22,443", "--db", db, "--format", "jsonl",
+            "-o", out, "--no-progress", "--timeout", "500ms", "--max-attempts", "2", ok=False, timeout=240)
     if p.returncode != 0:
         raise SystemExit(f"FAIL: scan {n} exited {p.returncode}: {p.stderr[-2000:]}")
     recs = records(out)
@@ -145,6 +159,23 @@ def shared(recs):
     return [r for r in recs if r["type"] == "finding" and r["check_id"] == "shared-private-key"]
 
 
+def by_kind(fs):
+    """(ip, key kind, port) of shared-private-key findings, sorted."""
+    return sorted((f["ip"], f["evidence"]["key_kind"], f.get("port")) for f in fs)
+
+
+def check_ssh_records(recs, n, fingerprint):
+    ssh = [r for r in recs if r["type"] == "service" and r["service"] == "ssh"]
+    check(len(ssh) == len({(r["ip"], r["port"]) for r in ssh}) and ssh, f"scan {n}: one ssh service record per ssh port")
+    for r in ssh:
+        s = r.get("ssh") or {}
+        fps = [k["fingerprint"] for k in s.get("host_keys", [])]
+        check(s.get("behaviour") == "ok" and s.get("server", "").startswith("SSH-2.0-OpenSSH") and fingerprint in fps
+              and s.get("kex") and s.get("ciphers") and s.get("macs") and s.get("host_key_algorithms"),
+              f"scan {n}: {r['ip']}:22 service record carries the SSH posture with the host key: "
+              f"{s.get('behaviour')} {fps} kex {len(s.get('kex', []))}")
+
+
 def mamori(args, *cmd):
     p = run(args.mamori, *cmd, ok=False, timeout=120)
     if p.returncode != 0:
@@ -156,23 +187,24 @@ def jsonl(text):
     return [json.loads(l) for l in text.splitlines() if l.strip()]
 
 
-def check_store(args, db, label, scan_ids, spki):
+def check_store(args, db, label, scan_ids, spki, ssh_sha):
     """What the store says after the four scans, the same on both backends."""
     keys = jsonl(mamori(args, "keys", "--shared", "--json", "--db", db).stdout)
-    check(len(keys) == 1 and keys[0]["key_sha256"] == spki and keys[0]["key_kind"] == "tls-spki",
-          f"{label}: mamori keys --shared lists the one shared key: {[k['key_sha256'][:12] for k in keys]}")
-    if keys:
-        ids = sorted(i for d in keys[0]["devices"] for i in d["identity"])
-        check(ids == [f"mac:{MAC_A}", f"mac:{MAC_B}"], f"{label}: the key is on unit A and unit B: {ids}")
+    got = sorted((k["key_kind"], k["key_sha256"]) for k in keys)
+    check(got == [("ssh-host-key", ssh_sha), ("tls-spki", spki)],
+          f"{label}: mamori keys --shared lists the two shared keys: {got}")
+    for k in keys:
+        ids = sorted(i for d in k["devices"] for i in d["identity"])
+        check(ids == [f"mac:{MAC_A}", f"mac:{MAC_B}"], f"{label}: {k['key_kind']} is on unit A and unit B: {ids}")
     fs = jsonl(mamori(args, "findings", "--scan", scan_ids[2], "--check", "shared-private-key", "--json",
                       "--db", db).stdout)
     across = [f for f in fs if f["evidence"].get("across_scans")]
-    check(len(across) == 1 and across[0]["ip"] == f"{NET}.12",
-          f"{label}: scan 3's across-scans finding is in the store: {[f['ip'] for f in across]}")
-    if across:
-        o = across[0]["evidence"]["also_on"]
+    check(by_kind(across) == [(f"{NET}.12", "ssh-host-key", 22), (f"{NET}.12", "tls-spki", 443)],
+          f"{label}: scan 3's across-scans findings are in the store: {by_kind(across)}")
+    for f in across:
+        o = f["evidence"]["also_on"]
         check([(x["ip"], x["scan_id"], x["identity"]) for x in o] == [(f"{NET}.11", scan_ids[1], [f"mac:{MAC_A}"])],
-              f"{label}: it names unit A at .11 in scan 2: {o}")
+              f"{label}: {f['evidence']['key_kind']} names unit A at .11 in scan 2: {o}")
     devs = jsonl(mamori(args, "devices", "--json", "--db", db).stdout)
     a = [d for d in devs if f"mac:{MAC_A}" in d["keys"]]
     check(len(a) == 1 and a[0]["scans"] == 3, f"{label}: unit A is one device seen in 3 scans: {a}")
@@ -186,7 +218,7 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: needs root (creates network namespaces)")
         return 77
-    for exe in ("ip", "openssl"):
+    for exe in ("ip", "openssl", "ssh-keygen", "/usr/sbin/sshd"):
         if not shutil.which(exe):
             print(f"SKIP: {exe} not installed")
             return 77
@@ -205,6 +237,11 @@ def main():
                              shell=True, check=True, cwd=tmp, capture_output=True).stdout
         import hashlib
         spki = hashlib.sha256(der).hexdigest()
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "ssh_host_ed25519_key", cwd=tmp)
+        fingerprint = run("ssh-keygen", "-l", "-E", "sha256", "-f", "ssh_host_ed25519_key.pub",
+                          cwd=tmp).stdout.split()[1]  # "SHA256:..."
+        import base64
+        ssh_sha = base64.b64decode(fingerprint[len("SHA256:"):] + "=").hex()
         db = os.path.join(tmp, "fleet.db")
         lab = Lab(tmp)
         files, scan_ids = [], []
@@ -212,7 +249,7 @@ def main():
             lab.up()
             nsx("b", "ip", "link", "set", "eth0", "down")  # B is not on the network yet
             # 1: A at .10.
-            lab.serve("a", f"{NET}.10")
+            lab.serve("a")
             f, recs = scan(args, tmp, 1, db)
             files.append(f)
             scan_ids.append(recs[0]["scan_id"])
@@ -222,6 +259,7 @@ def main():
             dev = [r for r in recs if r["type"] == "device"]
             check([d.get("mac") for d in dev] == [MAC_A], f"scan 1: A's MAC from the neighbour table: {dev}")
             check(not shared(recs), "scan 1: no shared-private-key")
+            check_ssh_records(recs, 1, fingerprint)
             # 2: A moved to .11 (same unit: same MAC, same key).
             lab.move("a", f"{NET}.10", f"{NET}.11")
             f, recs = scan(args, tmp, 2, db)
@@ -232,28 +270,32 @@ def main():
             # 3: only B, at .12, with the same key.
             nsx("a", "ip", "link", "set", "eth0", "down")
             nsx("b", "ip", "link", "set", "eth0", "up")
-            lab.serve("b", f"{NET}.12")
+            lab.serve("b")
             f, recs = scan(args, tmp, 3, db)
             files.append(f)
             scan_ids.append(recs[0]["scan_id"])
             s3 = shared(recs)
-            check([r["ip"] for r in s3] == [f"{NET}.12"], f"scan 3: shared-private-key on .12: {s3}")
-            if s3:
-                ev = s3[0]["evidence"]
-                check(ev.get("across_scans") is True and ev.get("key_sha256") == spki and ev.get("key_kind") == "tls-spki",
-                      f"scan 3: across scans, the key: {ev}")
+            check(by_kind(s3) == [(f"{NET}.12", "ssh-host-key", 22), (f"{NET}.12", "tls-spki", 443)],
+                  f"scan 3: shared-private-key on .12 for both keys: {by_kind(s3)}")
+            check_ssh_records(recs, 3, fingerprint)
+            for f3 in s3:
+                ev = f3["evidence"]
+                want = spki if ev.get("key_kind") == "tls-spki" else ssh_sha
+                check(ev.get("across_scans") is True and ev.get("key_sha256") == want,
+                      f"scan 3: {ev.get('key_kind')} across scans, the right key: {ev.get('key_sha256')}")
                 o = ev.get("also_on", [])
                 check(len(o) == 1 and o[0]["ip"] == f"{NET}.11" and o[0]["scan_id"] == scan_ids[1]
-                      and o[0]["identity"] == [f"mac:{MAC_A}"] and o[0]["port"] == 443 and o[0]["seen"],
-                      f"scan 3: names unit A (.11, scan 2, its MAC): {o}")
-                check(s3[0].get("severity") and s3[0].get("title"), "scan 3: the finding has the catalog's severity and title")
+                      and o[0]["identity"] == [f"mac:{MAC_A}"] and o[0]["port"] == f3.get("port") and o[0]["seen"],
+                      f"scan 3: {ev.get('key_kind')} names unit A (.11, scan 2, its MAC): {o}")
+                check(f3.get("severity") and f3.get("title"), "scan 3: the finding has the catalog's severity and title")
             # 4: A and B on the network at once.
             nsx("a", "ip", "link", "set", "eth0", "up")
             f, recs = scan(args, tmp, 4, db)
             files.append(f)
             scan_ids.append(recs[0]["scan_id"])
             s4 = shared(recs)
-            check(sorted(r["ip"] for r in s4) == [f"{NET}.11", f"{NET}.12"]
+            check(by_kind(s4) == [(f"{NET}.11", "ssh-host-key", 22), (f"{NET}.11", "tls-spki", 443),
+                                  (f"{NET}.12", "ssh-host-key", 22), (f"{NET}.12", "tls-spki", 443)]
                   and not any(r["evidence"].get("across_scans") for r in s4),
                   f"scan 4: this scan's fleet view on .11 and .12, nothing across scans: "
                   f"{[(r['ip'], r['evidence'].get('across_scans')) for r in s4]}")
@@ -262,7 +304,7 @@ def main():
                 check([o["ip"] for o in r["evidence"]["also_on"]] == [other], f"scan 4: {r['ip']} names {other}")
         finally:
             lab.down()
-        check_store(args, db, "sqlite", scan_ids, spki)
+        check_store(args, db, "sqlite", scan_ids, spki, ssh_sha)
         # The same scans imported into PostgreSQL without their across-scans findings: the
         # import computes them.
         with PgServer(tmp) as pg:
@@ -277,7 +319,7 @@ def main():
                 p = mamori(args, "import", stripped, "--db", uri)
                 added = "shared-private-key finding(s) with devices of other scans added" in p.stderr
                 check(added == (i == 3), f"postgresql: import {i} adds an across-scans finding: {added}")
-            check_store(args, uri, "postgresql", scan_ids, spki)
+            check_store(args, uri, "postgresql", scan_ids, spki, ssh_sha)
     if FAILS:
         print(f"# {len(FAILS)} check(s) failed")
         return 1
