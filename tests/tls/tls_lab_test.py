@@ -18,6 +18,8 @@ Traffic goes only to 127.74.10.0/24, 127.74.11.0/24 and 127.74.12.0/24. Exit 77 
 Usage: tls_lab_test.py CASE --mamori PATH --lab PATH --scenario PATH --schema PATH
 """
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -45,6 +47,50 @@ def stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def address_block(net):
+    """Holds /tmp/mamori-test-<net>.lock while the block runs. Runs of this test from other build
+    trees (several engineers' ctest at once) use the same loopback addresses: without taking
+    turns, one run's servers fail to bind and it scans the other run's servers, which may stop
+    mid-scan (tls.SharedKey failed so, reproduced by two concurrent runs)."""
+    path = f"/tmp/mamori-test-{net}.lock"
+    with open(path, "a") as f:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"FAIL: {path} still held by another run after 240 s")
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def start_server(cmd, ip, port, **kw):
+    """Starts a server of ours on ip:port; fails when the address is taken or ours did not bind."""
+    if listening(ip, port):
+        raise SystemExit(f"FAIL: something else already listens on {ip}:{port}")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, **kw)
+    for _ in range(100):
+        if proc.poll() is not None:
+            raise SystemExit(f"FAIL: {cmd[0]} for {ip}:{port} exited with {proc.returncode}")
+        if listening(ip, port):
+            return proc
+        time.sleep(0.05)
+    stop(proc)
+    raise SystemExit(f"FAIL: {cmd[0]} on {ip}:{port} did not start")
+
+
+def still_running(procs):
+    for p in procs:
+        if p.poll() is not None:
+            raise SystemExit(f"FAIL: {p.args[0]} (pid {p.pid}) exited during the scan: {p.returncode}")
 
 
 def validate(schema_path, recs):
@@ -169,17 +215,12 @@ def shared_key(args, tmp):
     try:
         for host, name in (("1", "a"), ("2", "a"), ("3", "b")):
             ip = f"{SRV_NET}.{host}"
-            procs.append(subprocess.Popen(
+            procs.append(start_server(
                 ["openssl", "s_server", "-www", "-accept", f"{ip}:443", "-cert", f"{name}.pem",
-                 "-key", f"{name}.key"], cwd=tmp, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            for _ in range(100):
-                if listening(ip, 443):
-                    break
-                time.sleep(0.05)
-            else:
-                raise SystemExit(f"FAIL: s_server on {ip} did not start")
+                 "-key", f"{name}.key"], ip, 443, cwd=tmp, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL))
         recs = scan(args, [f"{SRV_NET}.1-3"], "443", tmp)
+        still_running(procs)
     finally:
         for p in procs:
             stop(p)
@@ -241,15 +282,12 @@ def start_tls(args, tmp):
                               (["/usr/sbin/vsftpd", vsftpd_conf(plain_ip, False)], plain_ip, 2121),
                               (["/usr/sbin/mosquitto", "-c", mq_conf], mq_ip, 8883)):
             log = open(os.path.join(tmp, f"{os.path.basename(cmd[0])}-{ip}.log"), "w")
-            procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log))
-            for _ in range(100):
-                if listening(ip, port):
-                    break
-                time.sleep(0.05)
-            else:
-                raise SystemExit(f"FAIL: {cmd[0]} on {ip}:{port} did not start: "
-                                 + open(log.name).read()[-1000:])
+            try:
+                procs.append(start_server(cmd, ip, port, stdout=log, stderr=log))
+            except SystemExit as e:
+                raise SystemExit(f"{e}: " + open(log.name).read()[-1000:])
         recs = scan(args, [f"{STARTTLS_NET}.1-3"], "2121,8883", tmp)
+        still_running(procs)
     finally:
         for p in procs:
             stop(p)
@@ -288,12 +326,15 @@ def main():
         return 77
     with tempfile.TemporaryDirectory(prefix="mamori-tls-") as tmp:
         if args.case == "LabTruth":
-            lab_truth(args, tmp)
+            with address_block(LAB_NET):
+                lab_truth(args, tmp)
         elif args.case == "StartTls":
-            if start_tls(args, tmp) == 77:
-                return 77
+            with address_block(STARTTLS_NET):
+                if start_tls(args, tmp) == 77:
+                    return 77
         else:
-            shared_key(args, tmp)
+            with address_block(SRV_NET):
+                shared_key(args, tmp)
     print("PASS")
     return 0
 
