@@ -550,6 +550,34 @@ TEST(SshPosture, LegacySshdIsFlagged) {
   EXPECT_EQ(f[0].check_id, "ssh-weak-algorithms");
   EXPECT_EQ(f[0].port, 24422);
   EXPECT_EQ(f[0].evidence["host_keys"][0]["fingerprint"], d.fingerprint("rsa"));
+  // The `ssh` object of the service record: the lists as offered, the key, the weak ones.
+  auto j = ssh_json(r);
+  EXPECT_EQ(j["behaviour"], "ok");
+  EXPECT_EQ(j["server"], r.ident);
+  // As offered, with OpenSSH's strict key exchange marker (CVE-2023-48795) where it sends one.
+  std::vector<std::string> kex = j["kex"];
+  std::erase(kex, "kex-strict-s-v00@openssh.com");
+  EXPECT_EQ(kex, (std::vector<std::string>{"diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1"}));
+  EXPECT_EQ(j["host_key_algorithms"], std::vector<std::string>{"ssh-rsa"});
+  EXPECT_EQ(j["ciphers"], (std::vector<std::string>{"aes128-cbc", "3des-cbc", "aes128-ctr"}));
+  EXPECT_FALSE(j.contains("ciphers_c2s"));  // the same both ways
+  ASSERT_EQ(j["host_keys"].size(), 1u);
+  EXPECT_EQ(j["host_keys"][0]["fingerprint"], d.fingerprint("rsa"));
+  EXPECT_EQ(j["host_keys"][0]["sha256"], r.host_keys[0].sha256);
+  EXPECT_EQ(j["host_keys"][0]["bits"], 3072);
+  EXPECT_EQ(j["weak"].size(), r.weak.size());
+}
+
+TEST(SshPosture, SshJsonOfAPeerThatNeverSentKexinit) {
+  SshReport r;
+  r.ident = "SSH-2.0-dropbear_2019.78";
+  r.behaviour = "stalled";
+  r.detail = "no binary packet before the deadline";
+  auto j = ssh_json(r);
+  EXPECT_EQ(j["behaviour"], "stalled");
+  EXPECT_EQ(j["detail"], r.detail);
+  EXPECT_TRUE(j["host_keys"].empty());
+  EXPECT_FALSE(j.contains("kex"));  // no lists when no KEXINIT was read
 }
 
 }  // namespace
