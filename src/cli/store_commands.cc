@@ -388,7 +388,7 @@ int run_import(const StoreArgs& a) {
   std::fprintf(stderr, "mamori import: %zu records of %zu scans into %s; %zu skipped\n", stored, seen.size(),
                store::display_name(db_path(a)).c_str(), bad);
   // The fleet view across scans: keys of the imported scans that other devices of the store
-  // carried in other scans become shared-private-key findings of the imported scan (unless its
+  // carried in earlier scans become shared-private-key findings of the imported scan (unless its
   // file already names them across scans).
   std::set<std::pair<std::string, std::string>> named;  // (ip, key) already found across scans
   for (const auto& r : p.records) {
@@ -411,7 +411,7 @@ int run_import(const StoreArgs& a) {
       }
     }
     if (fleet > 0) {
-      std::fprintf(stderr, "mamori import: %zu shared-private-key finding(s) with devices of other scans added "
+      std::fprintf(stderr, "mamori import: %zu shared-private-key finding(s) with devices of earlier scans added "
                            "(mamori keys --shared)\n", fleet);
     }
   }

@@ -893,6 +893,7 @@ std::vector<SharedKeyHit> Store::shared_keys_across_scans(const std::string& sca
     Stmt s(*db_, kKeySightingsSql);
     s.bind(1, h.kind).bind(2, h.value);
     std::vector<KeySighting> rows;
+    bool reached = false;  // rows come scan by scan, oldest first: after this scan's, later scans'
     while (s.row()) {
       KeySighting k;
       k.device_id = s.i64(0);
@@ -900,8 +901,12 @@ std::vector<SharedKeyHit> Store::shared_keys_across_scans(const std::string& sca
       k.port = static_cast<int>(s.i64(2));
       k.scan_id = s.text(3);
       k.seen = s.text(4);
-      if (k.scan_id == scan_id) here.insert(k.device_id);
-      else rows.push_back(std::move(k));
+      if (k.scan_id == scan_id) {
+        reached = true;
+        here.insert(k.device_id);
+      } else if (!reached) {
+        rows.push_back(std::move(k));
+      }
     }
     for (auto& k : rows) {
       if (k.device_id == h.device_id || here.count(k.device_id)) continue;

@@ -110,7 +110,7 @@ struct SharedKeyHit {
   int64_t device_id = 0;
   std::string kind;   // "spki" (TLS public key) or "ssh" (SSH host key)
   std::string value;  // SHA-256, hex
-  std::vector<KeySighting> others;  // other devices with the key in other scans, oldest first
+  std::vector<KeySighting> others;  // other devices with the key in earlier scans, oldest first
 };
 struct KeyRow {
   std::string kind, value;
@@ -162,8 +162,10 @@ class Store {
   // missing.
   Expected<std::pair<std::string, std::string>> locate(const std::string& device, const std::string& scan_id);
   // For each TLS public key / SSH host key a host of `scan_id` presented: the other devices that
-  // presented it in other scans of the store, except those that present it in `scan_id` too (the
-  // scan's own fleet view names them). Only keys with such devices; by address, port, key.
+  // presented it in earlier scans of the store (by start time, then arrival), except those that
+  // present it in `scan_id` too (the scan's own fleet view names them). Only keys with such
+  // devices; by address, port, key. (Earlier only: the answer for a scan does not change when
+  // later scans arrive, and importing old scans together gives what scanning them in turn gave.)
   std::vector<SharedKeyHit> shared_keys_across_scans(const std::string& scan_id);
   // Every TLS public key and SSH host key in the store with the devices that presented it;
   // `shared_only`: only keys on two or more devices.

@@ -310,6 +310,9 @@ TEST_P(StoreOn, AKeyOnAUnitWithAnotherMacIsSharedNotMoved) {
   auto shared = st.keys(true);
   ASSERT_EQ(shared.size(), 1u);
   EXPECT_EQ(shared[0].devices.size(), 3u);
+  // Earlier scans only: scan A's answer did not change when B and C arrived.
+  EXPECT_TRUE(st.shared_keys_across_scans("A").empty());
+  EXPECT_EQ(st.shared_keys_across_scans("B").size(), 1u);
   // The findings name the others.
   CheckCatalog none;
   auto recs = fleet_finding_records("C", hits, none);

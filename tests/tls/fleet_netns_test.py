@@ -317,7 +317,7 @@ def main():
                             continue
                         out.write(json.dumps(r) + "\n")
                 p = mamori(args, "import", stripped, "--db", uri)
-                added = "shared-private-key finding(s) with devices of other scans added" in p.stderr
+                added = "shared-private-key finding(s) with devices of earlier scans added" in p.stderr
                 check(added == (i == 3), f"postgresql: import {i} adds an across-scans finding: {added}")
             check_store(args, uri, "postgresql", scan_ids, spki, ssh_sha)
     if FAILS:
