@@ -42,7 +42,8 @@ from pgserver import PgServer  # noqa: E402
 P = os.environ.get("MAMORI_TEST_FLEET_PREFIX", "mfl")
 NET = "198.18.6"
 MAC_A, MAC_B = "02:6d:00:06:00:0a", "02:6d:00:06:00:0b"
-GUARD = ["unreachable", "198.18.0.0/15", "metric", "4977"]
+# Our own guard route (a metric of its own: another test's cleanup never removes ours).
+GUARD = ["unreachable", "198.18.0.0/15", "metric", "4976"]
 FAILS = []
 
 
@@ -70,9 +71,10 @@ class Lab:
         self.guard = False
 
     def up(self):
-        if not run("ip", "route", "show").stdout.count("unreachable 198.18.0.0/15"):
-            run("ip", "route", "add", *GUARD)
+        if run("ip", "route", "add", *GUARD, ok=False).returncode == 0:
             self.guard = True
+        elif not run("ip", "route", "show").stdout.count("unreachable 198.18.0.0/15"):
+            raise SystemExit("FAIL: cannot add the guard route unreachable 198.18.0.0/15")
         run("ip", "netns", "add", f"{P}-sw")
         nsx("sw", "ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0")
         nsx("sw", "ip", "link", "set", "br0", "up")
