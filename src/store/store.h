@@ -42,7 +42,9 @@ int current_schema_version();
 std::vector<std::string> schema_sql_up_to(int version);
 
 // Stable identifiers a record carries, as (kind, value): "udn" (UPnP UDN), "serial", "ssh" (SSH
-// host key SHA-256), "spki" (TLS public key SHA-256), "mac". Values are lower-cased hex/UUIDs.
+// host key SHA-256: `ssh.hostkey_sha256`, or each `ssh.host_keys[].sha256` of the SSH posture on
+// an ssh service record), "spki" (TLS public key SHA-256), "mac". Values are lower-cased
+// hex/UUIDs. Each once; one unit's own (udn, serial, mac) before the shareable keys (ssh, spki).
 std::vector<std::pair<std::string, std::string>> identity_keys(const nlohmann::json& record);
 
 // Default database path: $MAMORI_DB, else $XDG_DATA_HOME/mamori/mamori.db, else
