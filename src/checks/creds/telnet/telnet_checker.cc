@@ -315,6 +315,11 @@ struct Session {
   TelnetTerminal term;
   Millis io{3000};
   std::string secret;  // the password being tried: kept out of every prompt line we report
+  // The greeting's prompt: login (user name then password) or password (password only). A
+  // credential may follow a refusal on the same connection only at this same kind of prompt
+  // (a password prompt after a refused user+password is the same user's retry).
+  TelnetPromptKind flow = TelnetPromptKind::none;
+  bool closed_before_password = false;  // the last attempt ended before a password was asked
 };
 
 // Never lets the password into what we report, even if the device echoed it into a prompt:
@@ -460,9 +465,25 @@ AttemptResult judge_refusal(const ScreenEnd& e, const char* what) {
   return result(Outcome::error, fmt::format("no recognisable answer to the {}", what));
 }
 
-Task<AttemptResult> after_password(Session& s, std::string how) {
+// The prompt a refused attempt left on screen, where the next credential may be typed on the
+// same connection (none when the connection ended or the screen shows anything else).
+TelnetPromptKind reprompt_of(const ScreenEnd& e, const AttemptResult& r) {
+  if (r.outcome != Outcome::rejected || e.closed || e.flood || e.timeout || e.screen.lockout) {
+    return TelnetPromptKind::none;
+  }
+  if (e.screen.prompt == TelnetPromptKind::login || e.screen.prompt == TelnetPromptKind::password) {
+    return e.screen.prompt;
+  }
+  return TelnetPromptKind::none;
+}
+
+Task<AttemptResult> after_password(Session& s, std::string how, TelnetPromptKind* next) {
   ScreenEnd e = co_await read_screen(s, s.io, false);
-  if (e.screen.prompt != TelnetPromptKind::shell) co_return judge_refusal(e, "password");
+  if (e.screen.prompt != TelnetPromptKind::shell) {
+    AttemptResult r = judge_refusal(e, "password");
+    *next = reprompt_of(e, r);
+    co_return r;
+  }
   std::string prompt = e.screen.prompt_line;
   const char* form = co_await prove_shell(s);
   co_await leave(s, true);
@@ -478,35 +499,22 @@ Task<AttemptResult> after_password(Session& s, std::string how) {
   co_return r;
 }
 
-Task<AttemptResult> attempt_login(const CheckTarget& t, const Credential& c) {
+bool untypable(const Credential& c) {
   auto bad = [](const std::string& s) { return s.find_first_of(std::string("\r\n\0", 3)) != std::string::npos; };
-  if (bad(c.username) || bad(c.password)) {
-    co_return result(Outcome::error, "credential contains a line break or NUL: cannot be typed");
-  }
-  Session s;
+  return bad(c.username) || bad(c.password);
+}
+
+// Types `c` at the prompt `at` now on screen (a login prompt: user name then password; a
+// password prompt: the password only) and judges the answer. After a clean refusal, *next is
+// the prompt the device put back, where another credential may follow on this connection.
+Task<AttemptResult> login_at(Session& s, TelnetPromptKind at, const Credential& c, TelnetPromptKind* next) {
+  *next = TelnetPromptKind::none;
   s.secret = c.password;
-  if (auto ok = co_await open_session(s, t); !ok) co_return result(Outcome::error, "connect: " + ok.error().message);
-  ScreenEnd greet = co_await read_screen(s, s.io, true);
-  switch (greet.screen.prompt) {
-    case TelnetPromptKind::shell:
-      s.conn->close();
-      co_return result(Outcome::unsupported, fmt::format("shell prompt {} without any login", quoted(greet.screen.prompt_line)));
-    case TelnetPromptKind::login:
-    case TelnetPromptKind::password:
-      if (greet.closed) {
-        s.conn->close();
-        co_return result(Outcome::error, "connection closed at the login prompt before anything was typed");
-      }
-      if (greet.screen.prompt == TelnetPromptKind::login) break;
-      s.term.clear_screen();
-      s.term.type_line(c.password);
-      co_return co_await after_password(s, "password-only prompt");
-    case TelnetPromptKind::none:
-      s.conn->close();
-      if (greet.screen.lockout) co_return result(Outcome::lockout, "lockout text instead of a login prompt");
-      if (greet.flood) co_return result(Outcome::error, "output flood before any prompt");
-      if (greet.closed) co_return result(Outcome::error, "connection closed before a login prompt");
-      co_return result(Outcome::error, "no login prompt");
+  s.closed_before_password = false;
+  if (at == TelnetPromptKind::password) {
+    s.term.clear_screen();
+    s.term.type_line(c.password);
+    co_return co_await after_password(s, "password-only prompt", next);
   }
   s.term.clear_screen();
   s.term.type_line(c.username);
@@ -514,7 +522,7 @@ Task<AttemptResult> attempt_login(const CheckTarget& t, const Credential& c) {
   if (user.screen.prompt == TelnetPromptKind::password) {
     s.term.clear_screen();
     s.term.type_line(c.password);
-    co_return co_await after_password(s, "user name and password");
+    co_return co_await after_password(s, "user name and password", next);
   }
   if (user.screen.prompt == TelnetPromptKind::shell) {
     // Some devices let a user in on the name alone: still proven only by the shell answering.
@@ -529,9 +537,103 @@ Task<AttemptResult> attempt_login(const CheckTarget& t, const Credential& c) {
     r.evidence["login"] = "user name only";
     co_return r;
   }
-  s.conn->close();
-  co_return judge_refusal(user, "user name");
+  AttemptResult r = judge_refusal(user, "user name");
+  *next = reprompt_of(user, r);
+  s.closed_before_password = user.closed;
+  if (*next == TelnetPromptKind::none) s.conn->close();
+  co_return r;
 }
+
+// Connects, reads the greeting and, at a login or password prompt, logs in (login_at).
+Task<AttemptResult> fresh_login(Session& s, const CheckTarget& t, const Credential& c, TelnetPromptKind* next) {
+  *next = TelnetPromptKind::none;
+  s.secret = c.password;
+  if (auto ok = co_await open_session(s, t); !ok) co_return result(Outcome::error, "connect: " + ok.error().message);
+  ScreenEnd greet = co_await read_screen(s, s.io, true);
+  switch (greet.screen.prompt) {
+    case TelnetPromptKind::shell:
+      s.conn->close();
+      co_return result(Outcome::unsupported, fmt::format("shell prompt {} without any login", quoted(greet.screen.prompt_line)));
+    case TelnetPromptKind::login:
+    case TelnetPromptKind::password:
+      if (greet.closed) {
+        s.conn->close();
+        co_return result(Outcome::error, "connection closed at the login prompt before anything was typed");
+      }
+      s.flow = greet.screen.prompt;
+      co_return co_await login_at(s, greet.screen.prompt, c, next);
+    case TelnetPromptKind::none:
+      break;
+  }
+  s.conn->close();
+  if (greet.screen.lockout) co_return result(Outcome::lockout, "lockout text instead of a login prompt");
+  if (greet.flood) co_return result(Outcome::error, "output flood before any prompt");
+  if (greet.closed) co_return result(Outcome::error, "connection closed before a login prompt");
+  co_return result(Outcome::error, "no login prompt");
+}
+
+Task<AttemptResult> attempt_login(const CheckTarget& t, const Credential& c) {
+  if (untypable(c)) co_return result(Outcome::error, "credential contains a line break or NUL: cannot be typed");
+  Session s;
+  TelnetPromptKind next = TelnetPromptKind::none;
+  AttemptResult r = co_await fresh_login(s, t, c, &next);
+  if (s.conn) s.conn->close();
+  co_return r;
+}
+
+// Logins per connection: login(1) of util-linux and busybox allow 3 before they hang up; the
+// next credential then gets a new connection.
+constexpr unsigned kMaxLoginsPerConnection = 3;
+
+// Types the next credential at the prompt the device put back after a refusal, as a person at
+// the terminal would, instead of reconnecting: this saves the connection, the greeting and the
+// prompt's quiet time per attempt. Each answer is judged exactly as on a fresh connection. On a
+// reused connection, anything short of a clear answer (it closed before the password was asked,
+// an error, even lockout text, which may be the login program's own per-connection limit) is
+// tried again once on a fresh connection, where the answer stands.
+class TelnetSession final : public LoginSession {
+ public:
+  explicit TelnetSession(const CheckTarget& t) : target_(t) {}
+  ~TelnetSession() override { drop(); }
+
+  Task<AttemptResult> attempt(const Credential& c) override {
+    if (untypable(c)) co_return result(Outcome::error, "credential contains a line break or NUL: cannot be typed");
+    if (at_ != TelnetPromptKind::none && s_ && s_->conn && !s_->conn->eof()) {
+      ++logins_;
+      TelnetPromptKind next = TelnetPromptKind::none;
+      AttemptResult r = co_await login_at(*s_, at_, c, &next);
+      if (r.outcome == Outcome::accepted || (r.outcome == Outcome::rejected && !s_->closed_before_password)) {
+        at_ = next == s_->flow ? next : TelnetPromptKind::none;
+        co_return r;
+      }
+    }
+    // A fresh connection.
+    drop();
+    s_ = std::make_unique<Session>();
+    logins_ = 1;
+    TelnetPromptKind next = TelnetPromptKind::none;
+    AttemptResult r = co_await fresh_login(*s_, target_, c, &next);
+    at_ = next == s_->flow ? next : TelnetPromptKind::none;
+    co_return r;
+  }
+
+  bool reusable(const Credential&) const override {
+    return at_ != TelnetPromptKind::none && s_ && s_->conn && !s_->conn->eof() &&
+           logins_ < kMaxLoginsPerConnection;
+  }
+
+ private:
+  void drop() {
+    if (s_ && s_->conn) s_->conn->close();
+    s_.reset();
+    at_ = TelnetPromptKind::none;
+  }
+
+  const CheckTarget& target_;
+  std::unique_ptr<Session> s_;
+  TelnetPromptKind at_ = TelnetPromptKind::none;  // prompt on screen after a clean refusal
+  unsigned logins_ = 0;                            // credentials typed on this connection
+};
 
 class TelnetChecker : public Checker {
  public:
@@ -571,6 +673,10 @@ class TelnetChecker : public Checker {
 
   Task<AttemptResult> attempt(const CheckTarget& t, const Credential& c) const override {
     co_return co_await attempt_login(t, c);
+  }
+
+  std::unique_ptr<LoginSession> session(const CheckTarget& t) const override {
+    return std::make_unique<TelnetSession>(t);
   }
 };
 
