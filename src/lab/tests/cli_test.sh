@@ -72,8 +72,13 @@ check "port in use: message names address and port" grep -q "127.66.201.1:8080/t
 for _ in $(seq 300); do [ -s "$WORK/ready" ] && break; sleep 0.1; done
 check "per-port mode: ready" grep -q '"ready":true' "$WORK/ready"
 check "per-port mode: listeners are per port" grep -q "(per-port)" "$WORK/stderr"
-ip=$(python3 -c "
-import yaml" 2>/dev/null; grep -m1 -B1 'category: router' "$WORK/gen.yaml" | sed -n 's/.*address: //p')
+# The first device with plain HTTP on port 80 (from the lab's own truth, not the YAML layout).
+ip=$("$LAB" truth "$WORK/gen.yaml" | python3 -c "
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    if any(s['kind'] == 'http' and s['port'] == 80 and not s['tls'] for s in d['services']):
+        print(d['ip']); break")
 check "per-port mode: a device answers on its own address" bash -c "curl -s -o /dev/null -w '%{http_code}' http://$ip/ | grep -q '^[234]'"
 check "per-port mode: a non-device address is dropped" bash -c "! curl -s --max-time 3 http://127.66.250.250/ >/dev/null"
 
