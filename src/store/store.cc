@@ -257,6 +257,16 @@ Expected<int> Store::migrate() {
       (void)exec_locked("ROLLBACK");
       continue;
     }
+    // The records already stored, parsed (unreadable ones skipped), for the migrations' code steps.
+    auto stored_records = [this](const char* sql) {
+      std::vector<json> out;
+      Stmt all(*db_, sql);
+      while (all.row()) {
+        json rec = json::parse(all.text(0), nullptr, false);
+        if (!rec.is_discarded() && rec.is_object()) out.push_back(std::move(rec));
+      }
+      return out;
+    };
     Expected<bool> r = true;
     if (from == 0) {
       r = exec_locked(db_->ddl(kSchemaV1));
@@ -266,14 +276,7 @@ Expected<int> Store::migrate() {
       if (r) r = exec_locked(db_->ddl(kMigration2to3));
       if (r) {
         // Code step: derive the new tables from the records already stored.
-        std::vector<std::string> rows;
-        {
-          Stmt all(*db_, "SELECT data FROM records ORDER BY id");
-          while (all.row()) rows.push_back(all.text(0));
-        }
-        for (const auto& text : rows) {
-          json rec = json::parse(text, nullptr, false);
-          if (rec.is_discarded() || !rec.is_object()) continue;
+        for (const json& rec : stored_records("SELECT data FROM records ORDER BY id")) {
           // Only the parts schema 2 added (ports/services/findings are already there).
           const std::string type = field_str(rec, "type"), scan = field_str(rec, "scan_id"), ip = field_str(rec, "ip");
           if (ip.empty() || scan.empty()) continue;
@@ -296,14 +299,7 @@ Expected<int> Store::migrate() {
       r = exec_locked(db_->ddl(kMigration2to3));
       if (r) {
         // Code step: the identifiers of the records already stored (identity stays as it was).
-        std::vector<std::string> rows;
-        {
-          Stmt all(*db_, "SELECT data FROM records WHERE ip IS NOT NULL AND ip<>'' ORDER BY id");
-          while (all.row()) rows.push_back(all.text(0));
-        }
-        for (const auto& text : rows) {
-          json rec = json::parse(text, nullptr, false);
-          if (rec.is_discarded() || !rec.is_object()) continue;
+        for (const json& rec : stored_records("SELECT data FROM records WHERE ip IS NOT NULL AND ip<>'' ORDER BY id")) {
           const std::string scan = field_str(rec, "scan_id"), ip = field_str(rec, "ip");
           if (scan.empty() || ip.empty()) continue;
           for (const auto& [k, v] : identity_keys(rec)) {
