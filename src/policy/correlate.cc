@@ -105,6 +105,15 @@ ServiceIdentity service_identity(const json& service, const json& tls) {
   }
   if (std::string u = ev(service, "upnp.udn"); !u.empty()) id.strong.push_back("udn:" + u);
   if (std::string k = ev(service, "ssh.hostkey_sha256"); !k.empty()) id.strong.push_back("ssh:" + k);
+  // The SSH posture's host keys on the ssh service record (every key the server offered).
+  if (auto s = service.find("ssh"); s != service.end() && s->is_object()) {
+    if (auto keys = s->find("host_keys"); keys != s->end() && keys->is_array()) {
+      for (const auto& k : *keys) {
+        if (!k.is_object()) continue;
+        if (std::string h = field_str(k, "sha256"); !h.empty()) id.strong.push_back("ssh:" + h);
+      }
+    }
+  }
   // What the service says about itself, without what depends on the address or the moment
   // it was asked (Location, Date, counters, the UDP byte counts).
   static const char* kKeys[] = {"http.status", "http.server", "http.title", "http.realm", "http.auth",

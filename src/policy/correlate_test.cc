@@ -238,6 +238,19 @@ TEST(Exposure, IdenticalDevicesAreNotGuessed) {
   EXPECT_EQ(form_of(r, "198.19.1.10"), "nat_unreachable");
 }
 
+TEST(Exposure, SshHostKeysOfTheServiceRecordAreStrongIdentity) {
+  json a = service("s", "198.19.1.10", 22, "ssh", {{"ssh.version", "SSH-2.0-dropbear_2022.83"}});
+  json b = service("s", "198.18.0.2", 2222, "ssh", {{"ssh.version", "SSH-2.0-dropbear_2022.83"}});
+  EXPECT_TRUE(service_identity(a, json()).strong.empty());
+  a["ssh"] = {{"host_keys", {{{"type", "ssh-ed25519"}, {"sha256", "aa11"}}, {{"type", "ecdsa"}, {"sha256", "bb22"}}}}};
+  b["ssh"] = {{"host_keys", {{{"type", "ecdsa"}, {"sha256", "bb22"}}}}};
+  auto ia = service_identity(a, json()), ib = service_identity(b, json());
+  EXPECT_EQ(ia.strong, (std::vector<std::string>{"ssh:aa11", "ssh:bb22"}));
+  EXPECT_EQ(ib.strong, (std::vector<std::string>{"ssh:bb22"}));
+  b["ssh"] = {{"host_keys", "not a list"}};  // hostile shapes are ignored
+  EXPECT_TRUE(service_identity(b, json()).strong.empty());
+}
+
 TEST(Exposure, ServiceIdentityIgnoresWhatDependsOnTheAddress) {
   json a = service("s", "1.1.1.1", 80, "http", {{"http.status", "302"}, {"http.location", "http://198.19.1.10/login"}});
   json b = service("s", "2.2.2.2", 8080, "http", {{"http.status", "302"}, {"http.location", "http://198.18.0.2:8080/login"}});
