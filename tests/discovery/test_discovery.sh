@@ -74,7 +74,7 @@ plug() {
 plug scan 198.18.5.100 "" 2001:2:0:5::100
 plug quiet 198.18.5.10 44:19:b6:00:00:10 2001:2:0:5::10
 plug silent 198.18.5.11 02:c0:8c:00:00:11
-plug ssdp 198.18.5.12
+plug ssdp 198.18.5.12 "" 2001:2:0:5::20
 plug nsonly - 00:80:77:00:00:14 2001:2:0:5::14
 nsx scan ip route add 239.0.0.0/8 dev eth0 2>/dev/null || true
 nsx ssdp ip route add 239.0.0.0/8 dev eth0 2>/dev/null || true
@@ -87,20 +87,33 @@ filter silent "meta nfproto ipv4"
 filter ssdp "meta l4proto { tcp, icmp }"
 filter nsonly "meta l4proto tcp drop; icmpv6 type echo-request"
 # A UPnP device's SSDP side: answers M-SEARCH (multicast or unicast) with its own LOCATION.
+# Over IPv6 it listens on ff02::c (eth0) too and answers from its global address.
 cat > "$WORK/ssdp.py" <<'PY'
-import socket, struct, sys
+import socket, struct, sys, threading
+def serve(s, host):
+    while True:
+        data, peer = s.recvfrom(2048)
+        if data.startswith(b"M-SEARCH"):
+            s.sendto(b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nST: upnp:rootdevice\r\n"
+                     b"USN: uuid:5a1e0000-0000-0000-0000-00000000d15c::upnp:rootdevice\r\n"
+                     b"SERVER: Linux/5.10 UPnP/1.0 mamori-test/1\r\nLOCATION: http://" + host +
+                     b":49152/desc.xml\r\n\r\n", peer)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 1900))
 s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack("4s4s", socket.inet_aton("239.255.255.250"), socket.inet_aton("198.18.5.12")))
-while True:
-    data, peer = s.recvfrom(2048)
-    if data.startswith(b"M-SEARCH"):
-        s.sendto(b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nST: upnp:rootdevice\r\n"
-                 b"USN: uuid:5a1e0000-0000-0000-0000-00000000d15c::upnp:rootdevice\r\n"
-                 b"SERVER: Linux/5.10 UPnP/1.0 mamori-test/1\r\nLOCATION: http://198.18.5.12:49152/desc.xml\r\n\r\n", peer)
+if len(sys.argv) > 1:
+    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s6.bind(("::", 1900))
+    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                  socket.inet_pton(socket.AF_INET6, "ff02::c") + struct.pack("@I", socket.if_nametoindex("eth0")))
+    threading.Thread(target=serve, args=(s6, b"[" + sys.argv[1].encode() + b"]"), daemon=True).start()
+serve(s, b"198.18.5.12")
 PY
-ip netns exec "$P-ssdp" python3 "$WORK/ssdp.py" & PIDS+=($!)
+if [ "$V6" -eq 1 ]; then ip netns exec "$P-ssdp" python3 "$WORK/ssdp.py" 2001:2:0:5::20 & PIDS+=($!)
+else ip netns exec "$P-ssdp" python3 "$WORK/ssdp.py" & PIDS+=($!); fi
 for _ in $(seq 50); do nsx ssdp ss -uln | grep -q ':1900 ' && break; sleep 0.1; done
 
 device_field() {  # device_field FILE IP FIELD
@@ -190,6 +203,18 @@ if grep '"type":"service"' "$WORK/broadcast.jsonl" | grep -q '"service":"ssdp"';
 nsx scan "$mamori" scan 198.18.5.10 -p 80 --broadcast --stages ports,identify --no-db --timeout 500ms \
   --format jsonl -o "$WORK/broadcast2.jsonl" 2>/dev/null
 if grep -q '"ip":"198.18.5.12"' "$WORK/broadcast2.jsonl"; then bad "broadcast: a non-target answer was reported"; else ok "broadcast: an answer from outside the targets is not reported"; fi
+
+# 2b. --broadcast over IPv6: ff02::c with hop limit 1 from the scanner's global address; the
+# device answers from its own global address, which the target list names.
+if [ "$V6" -eq 1 ]; then
+  nsx scan "$mamori" scan 2001:2:0:5::20 -p 80,1900/udp --broadcast --stages ports,identify --no-db --timeout 500ms \
+    --format jsonl -o "$WORK/broadcast6.jsonl" 2>"$WORK/broadcast6.err" || bad "scan --broadcast (IPv6) failed: $(tail -n 3 "$WORK/broadcast6.err")"
+  validate "$WORK/broadcast6.jsonl"
+  expect "$WORK/broadcast6.jsonl" 2001:2:0:5::20 alive_by ssdp
+  nsx scan "$mamori" scan 2001:2:0:5::21 -p 80 --broadcast --stages ports,identify --no-db --timeout 500ms \
+    --format jsonl -o "$WORK/broadcast6b.jsonl" 2>/dev/null
+  if grep -q '"ip":"2001:2:0:5::20"' "$WORK/broadcast6b.jsonl"; then bad "broadcast (IPv6): a non-target answer was reported"; else ok "broadcast (IPv6): an answer from outside the targets is not reported"; fi
+fi
 
 echo "# $SECONDS s"
 [ $fails -eq 0 ] || { echo "# $fails check(s) failed"; exit 1; }
