@@ -108,7 +108,24 @@ Task<std::optional<ServiceObservation>> try_probe(const TcpProbe& p, const Probe
 
 }  // namespace
 
+bool raw_print_port(uint16_t port) { return port >= 9100 && port <= 9107; }
+
 Task<ServiceObservation> identify_tcp(ProbeContext ctx) {
+  if (raw_print_port(ctx.port)) {
+    // A printer prints whatever reaches a raw print port: an HTTP request or a ClientHello
+    // there is a page of garbage per scan (nmap's service probes exclude 9100-9107 for this
+    // reason). Only the read-only PJL query on its home port is sent; otherwise we only listen.
+    for (const TcpProbe* p : tcp_probes()) {
+      if (p->affinity(ctx.port) < kHomePortAffinity) continue;
+      if (auto r = co_await try_probe(*p, ctx, false)) co_return *r;
+      break;
+    }
+    auto c = co_await net::Conn::connect(ctx.ex, ctx.ip, ctx.port, ctx.limits);
+    if (!c) co_return unknown(ctx, "", "closed");
+    std::string banner;
+    co_await (*c)->read_some(banner, ctx.banner_wait, 4096);
+    co_return unknown(ctx, banner, "raw-print-port");
+  }
   auto order = guesses(ctx.port);
   // A port that is the home of a client-first protocol: ask in that protocol straight away.
   const TcpProbe* tried = nullptr;

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <mutex>
+#include <unistd.h>
 #include <future>
 #include <thread>
 
@@ -139,6 +141,97 @@ TEST(Identify, SilentServiceIsUnknownAndSilent) {
   auto obs = identify(srv.port(), net::Millis(200));
   EXPECT_EQ(obs.service, "unknown");
   EXPECT_EQ(obs.behaviour, "silent");
+}
+
+// A raw print port on 127.88.91.x:`port` that never answers and keeps every byte it is sent,
+// as a JetDirect printer prints it.
+class PrintSink {
+ public:
+  explicit PrintSink(uint16_t port) : ip_("127.88.91." + std::to_string(::getpid() % 250 + 1)) {
+    boost::system::error_code ec;
+    acceptor_.open(tcp::v4(), ec);
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    acceptor_.bind({asio::ip::make_address(ip_), port}, ec);
+    if (!ec) acceptor_.listen(16, ec);
+    ok_ = !ec;
+    if (!ok_) return;
+    asio::co_spawn(ioc_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~PrintSink() {
+    ioc_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool ok() const { return ok_; }
+  const std::string& ip() const { return ip_; }
+  std::string printed() {
+    std::lock_guard l(mu_);
+    return printed_;
+  }
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, sock] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      asio::co_spawn(ioc_, drain(std::move(sock)), asio::detached);
+    }
+  }
+  asio::awaitable<void> drain(tcp::socket s) {
+    char buf[4096];
+    for (;;) {
+      auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      std::lock_guard l(mu_);
+      printed_.append(buf, n);
+    }
+  }
+  std::string ip_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_{ioc_};
+  std::thread thread_;
+  std::mutex mu_;
+  std::string printed_;
+  bool ok_ = false;
+};
+
+ServiceObservation identify_at(const std::string& ip, uint16_t port) {
+  asio::io_context ioc;
+  ProbeContext ctx;
+  ctx.ex = ioc.get_executor();
+  ctx.ip = *Ip::parse(ip);
+  ctx.port = port;
+  ctx.banner_wait = net::Millis(200);
+  ctx.limits.io = net::Millis(500);
+  auto fut = asio::co_spawn(ioc, identify_tcp(ctx), asio::use_future);
+  ioc.run();
+  return fut.get();
+}
+
+TEST(Identify, RawPrintPortsGetNothingButThePjlQuery) {
+  // 9101-9107: nothing at all is sent (no HTTP guess, no ClientHello: each would be a page).
+  {
+    PrintSink sink(9101);
+    ASSERT_TRUE(sink.ok()) << "cannot listen on " << sink.ip() << ":9101";
+    auto obs = identify_at(sink.ip(), 9101);
+    EXPECT_EQ(obs.service, "unknown");
+    EXPECT_EQ(obs.behaviour, "raw-print-port");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(sink.printed(), "");
+  }
+  // 9100: the read-only PJL query, and nothing after it when the printer stays silent.
+  {
+    PrintSink sink(9100);
+    ASSERT_TRUE(sink.ok()) << "cannot listen on " << sink.ip() << ":9100";
+    auto obs = identify_at(sink.ip(), 9100);
+    EXPECT_EQ(obs.behaviour, "raw-print-port");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::string printed = sink.printed();
+    EXPECT_NE(printed.find("@PJL INFO ID"), std::string::npos) << printed;
+    EXPECT_EQ(printed.find("GET "), std::string::npos) << printed;
+    EXPECT_EQ(printed.find("\x16\x03"), std::string::npos);  // no TLS ClientHello
+    EXPECT_EQ(printed.find("OPTIONS "), std::string::npos);
+  }
 }
 
 TEST(Identify, BinaryGreetingIsGarbage) {
