@@ -861,6 +861,17 @@ const char* const kKeySightingsSql =
     "SELECT h.device_id, k.ip, k.port, k.scan_id, coalesce(s.started,'') FROM key_sightings k "
     "JOIN hosts h ON h.scan_id=k.scan_id AND h.ip=k.ip JOIN scans s ON s.scan_id=k.scan_id "
     "WHERE k.kind=? AND k.value=? ORDER BY coalesce(s.started,''), s.rowid, k.ip, k.port";
+
+// One row of kKeySightingsSql.
+KeySighting sighting_of(Stmt& s) {
+  KeySighting k;
+  k.device_id = s.i64(0);
+  k.ip = s.text(1);
+  k.port = static_cast<int>(s.i64(2));
+  k.scan_id = s.text(3);
+  k.seen = s.text(4);
+  return k;
+}
 }  // namespace
 
 std::vector<SharedKeyHit> Store::shared_keys_across_scans(const std::string& scan_id) {
@@ -891,12 +902,7 @@ std::vector<SharedKeyHit> Store::shared_keys_across_scans(const std::string& sca
     std::vector<KeySighting> rows;
     bool reached = false;  // rows come scan by scan, oldest first: after this scan's, later scans'
     while (s.row()) {
-      KeySighting k;
-      k.device_id = s.i64(0);
-      k.ip = s.text(1);
-      k.port = static_cast<int>(s.i64(2));
-      k.scan_id = s.text(3);
-      k.seen = s.text(4);
+      KeySighting k = sighting_of(s);
       if (k.scan_id == scan_id) {
         reached = true;
         here.insert(k.device_id);
@@ -941,12 +947,7 @@ std::vector<KeyRow> Store::keys(bool shared_only) {
     Stmt s(*db_, kKeySightingsSql);
     s.bind(1, kind).bind(2, value);
     while (s.row()) {
-      KeySighting k;
-      k.device_id = s.i64(0);
-      k.ip = s.text(1);
-      k.port = static_cast<int>(s.i64(2));
-      k.scan_id = s.text(3);
-      k.seen = s.text(4);
+      KeySighting k = sighting_of(s);
       auto it = at.find(k.device_id);
       if (it == at.end()) {
         at.emplace(k.device_id, row.devices.size());
