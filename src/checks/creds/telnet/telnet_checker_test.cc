@@ -293,6 +293,17 @@ std::string evaluating_echo(const std::string& cmd) {
   return "-sh: not found\r\n";
 }
 
+// The shell after a login: prints `prompt`, then echoes and evaluates each line (evaluating_echo)
+// until `exit` or EOF.
+asio::awaitable<void> shell(tcp::socket& s, std::string& pending, std::string prompt) {
+  co_await send(s, prompt);
+  for (;;) {
+    auto cmd = co_await read_line(s, pending);
+    if (!cmd || *cmd == "exit") co_return;
+    co_await send(s, *cmd + "\r\n" + evaluating_echo(*cmd) + prompt);
+  }
+}
+
 // busybox-like: banner, `cam login:`, `Password:`, 3 tries, shell `~ # ` that evaluates echo.
 // `wrong_delay_ms`: busybox login's pause after a wrong password.
 ScriptServer::Script busybox_like(std::string user, std::string pass, int wrong_delay_ms = 0,
@@ -308,12 +319,9 @@ ScriptServer::Script busybox_like(std::string user, std::string pass, int wrong_
       if (!p) co_return;
       if (echo_password) co_await send(s, *p);
       if (*u == user && *p == pass) {
-        co_await send(s, "\r\n\r\nBusyBox v1.31.1 built-in shell (ash)\r\n\r\n~ # ");
-        for (;;) {
-          auto cmd = co_await read_line(s, pending);
-          if (!cmd || *cmd == "exit") co_return;
-          co_await send(s, *cmd + "\r\n" + evaluating_echo(*cmd) + "~ # ");
-        }
+        co_await send(s, "\r\n\r\nBusyBox v1.31.1 built-in shell (ash)\r\n\r\n");
+        co_await shell(s, pending, "~ # ");
+        co_return;
       }
       co_await sleep_ms(s, wrong_delay_ms);
       co_await send(s, "\r\nLogin incorrect\r\ncam login: ");
@@ -379,12 +387,9 @@ TEST(TelnetSession, APasswordRetryOfTheSameUserIsNotReusedForAnotherPair) {
       if (!p) co_return;
       // Any password is right for `root` here, wrong for everyone else.
       if (*u == "root") {
-        co_await send(s, "\r\n# ");
-        for (;;) {
-          auto cmd = co_await read_line(s, pending);
-          if (!cmd || *cmd == "exit") co_return;
-          co_await send(s, *cmd + "\r\n" + evaluating_echo(*cmd) + "# ");
-        }
+        co_await send(s, "\r\n");
+        co_await shell(s, pending, "# ");
+        co_return;
       }
       co_await send(s, "\r\nLogin incorrect\r\n");
     }
@@ -411,12 +416,9 @@ TEST(TelnetSession, AConnectionClosedAfterTheUserNameIsRetriedFresh) {
     auto p = co_await read_line(s, pending);
     if (!p) co_return;
     if (*u == "admin" && *p == "s3cret") {
-      co_await send(s, "\r\n~ # ");
-      for (;;) {
-        auto cmd = co_await read_line(s, pending);
-        if (!cmd || *cmd == "exit") co_return;
-        co_await send(s, *cmd + "\r\n" + evaluating_echo(*cmd) + "~ # ");
-      }
+      co_await send(s, "\r\n");
+      co_await shell(s, pending, "~ # ");
+      co_return;
     }
     co_await send(s, "\r\nLogin incorrect\r\ncam login: ");
     co_await read_line(s, pending);  // the next user name: hang up
@@ -456,12 +458,9 @@ TEST(TelnetScripted, PasswordOnlyDeviceGetsOnlyThePassword) {
       if (*p == "cisco") break;
       co_await send(s, "\r\n% Bad passwords\r\n\r\nPassword: ");
     }
-    co_await send(s, "\r\nRouter# ");
-    for (;;) {
-      auto cmd = co_await read_line(s, pending);
-      if (!cmd || *cmd == "exit") co_return;
-      co_await send(s, *cmd + "\r\n" + evaluating_echo(*cmd) + "Router# ");
-    }
+    co_await send(s, "\r\n");
+    co_await shell(s, pending, "Router# ");
+    co_return;
   });
   Target t("127.0.0.1", server.port());
   AttemptResult ok = t.attempt("admin", "cisco");
