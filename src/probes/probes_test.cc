@@ -195,25 +195,12 @@ class PrintSink {
   bool ok_ = false;
 };
 
-ServiceObservation identify_at(const std::string& ip, uint16_t port) {
-  asio::io_context ioc;
-  ProbeContext ctx;
-  ctx.ex = ioc.get_executor();
-  ctx.ip = *Ip::parse(ip);
-  ctx.port = port;
-  ctx.banner_wait = net::Millis(200);
-  ctx.limits.io = net::Millis(500);
-  auto fut = asio::co_spawn(ioc, identify_tcp(ctx), asio::use_future);
-  ioc.run();
-  return fut.get();
-}
-
 TEST(Identify, RawPrintPortsGetNothingButThePjlQuery) {
   // 9101-9107: nothing at all is sent (no HTTP guess, no ClientHello: each would be a page).
   {
     PrintSink sink(9101);
     ASSERT_TRUE(sink.ok()) << "cannot listen on " << sink.ip() << ":9101";
-    auto obs = identify_at(sink.ip(), 9101);
+    auto obs = testing::identify(9101, sink.ip(), net::Millis(200));
     EXPECT_EQ(obs.service, "unknown");
     EXPECT_EQ(obs.behaviour, "raw-print-port");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -223,7 +210,7 @@ TEST(Identify, RawPrintPortsGetNothingButThePjlQuery) {
   {
     PrintSink sink(9100);
     ASSERT_TRUE(sink.ok()) << "cannot listen on " << sink.ip() << ":9100";
-    auto obs = identify_at(sink.ip(), 9100);
+    auto obs = testing::identify(9100, sink.ip(), net::Millis(200));
     EXPECT_EQ(obs.behaviour, "raw-print-port");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::string printed = sink.printed();
